@@ -1,0 +1,152 @@
+/* reclaim/alloc.h: heaps and raw memory (layer 1).
+ *
+ * A heap (rc_heap) owns everything reclaim allocates: the small-object
+ * allocator's arenas and pools, large blocks, and (in the upper layers) the
+ * objects, the collector's generations and the weak references. A thread has
+ * a current heap, made on first use; rc_heap_new/rc_heap_use/rc_heap_destroy
+ * manage others. Functions without a heap argument act on the calling
+ * thread's current heap.
+ *
+ * Small blocks (at most RC_SMALL_MAX bytes) come from pools of one size class
+ * (16-byte steps) inside 1 MiB arenas mapped with mmap, with no per-block
+ * header. Larger blocks come from the system allocator. Arenas whose pools
+ * are all empty go back to the operating system (one spare is kept).
+ *
+ * Threads. A heap is used by one thread at a time: it is "owned" by the
+ * thread whose current heap it is. Owned heaps never take locks.
+ *  - rc_free of a block may be called from any thread. A block of a heap the
+ *    caller does not own is pushed on that heap's lock-free remote-free list
+ *    and returned to its pool by the owner on its next allocation slow path,
+ *    collection, statistics call or rc_heap_use.
+ *  - Objects (rc_new) are confined to their heap: their reference counts are
+ *    plain integers changed only by the owning thread. Dropping the last
+ *    reference to an object of a heap owned by another thread stops the
+ *    process with a message; dropping it while its heap is owned by no thread
+ *    is allowed (the heap is taken for the duration of the deallocation).
+ *    To hand objects to another thread, hand over their whole heap:
+ *    rc_heap_use(NULL) in one thread, rc_heap_use(heap) in the other.
+ *  - A thread's implicit heap (made by rc_heap_current) is destroyed when the
+ *    thread exits; explicit heaps live until rc_heap_destroy.
+ */
+#ifndef RECLAIM_ALLOC_H
+#define RECLAIM_ALLOC_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RC_SMALL_MAX 512                      /* largest pooled block */
+#define RC_SIZE_CLASS_STEP 16                 /* size classes are multiples */
+#define RC_SIZE_CLASSES (RC_SMALL_MAX / RC_SIZE_CLASS_STEP)
+#define RC_ARENA_SIZE ((size_t)1 << 20)       /* 1 MiB, aligned to its size */
+#define RC_POOL_SIZE ((size_t)1 << 14)        /* 16 KiB, 64 pools an arena */
+
+typedef struct rc_heap rc_heap;
+
+/* ---- heaps ---------------------------------------------------------- */
+
+/* A new, empty heap, owned by no thread. NULL if memory is short. */
+RC_API rc_heap *rc_heap_new(void);
+
+/* Frees every block and object of the heap. Live finalizers registered with
+ * rc_finalize run first (newest first), then every live object's type
+ * destroy hook runs (no finalizers, no traversal), then all memory goes back
+ * to the system. With RECLAIM_MALLOCSTATS=1 in the environment the heap's
+ * statistics are printed to stderr first. A heap owned by another thread
+ * cannot be destroyed (the process stops with a message). If it is the
+ * caller's current heap, the caller is left with none. */
+RC_API void rc_heap_destroy(rc_heap *heap);
+
+/* The calling thread's current heap, made (and owned) on first use. NULL
+ * only if memory for a new heap could not be had. */
+RC_API rc_heap *rc_heap_current(void);
+
+/* Makes heap the calling thread's current heap (NULL: none) and gives up the
+ * previous one. Returns the previous one, NULL if the thread had none. A
+ * heap owned by another thread cannot be taken (the process stops with a
+ * message naming both). */
+RC_API rc_heap *rc_heap_use(rc_heap *heap);
+
+/* The heap owning a block or object from any heap; NULL (and an error
+ * message) for a pointer reclaim did not allocate. */
+RC_API rc_heap *rc_heap_of(const void *block);
+
+/* ---- raw memory on the current heap ---------------------------------- */
+
+/* At least size bytes aligned to 16; rc_malloc(0) is a distinct non-NULL
+ * block. NULL with a message if memory cannot be had even after one cycle
+ * collection. */
+RC_API void *rc_malloc(size_t size);
+/* Zero-filled count * size bytes; NULL with a message on overflow. */
+RC_API void *rc_calloc(size_t count, size_t size);
+/* Resizes block (NULL: rc_malloc); the block may move to the current heap.
+ * On failure returns NULL and leaves block untouched. size 0 returns a
+ * minimal block, as rc_malloc(0) does. */
+RC_API void *rc_realloc(void *block, size_t size);
+/* Frees a block of any heap; NULL is ignored. Freeing an object (use
+ * rc_decref), a pointer reclaim did not allocate, or a block twice stops the
+ * process with a message when detected. */
+RC_API void rc_free(void *block);
+/* Bytes usable in block: its size class, or its rounded size if large. */
+RC_API size_t rc_usable_size(const void *block);
+
+/* The same on an explicit heap, which the calling thread must own or which
+ * must be owned by no thread. */
+RC_API void *rc_heap_malloc(rc_heap *heap, size_t size);
+RC_API void *rc_heap_calloc(rc_heap *heap, size_t count, size_t size);
+RC_API void *rc_heap_realloc(rc_heap *heap, void *block, size_t size);
+
+/* ---- statistics ------------------------------------------------------ */
+
+typedef struct rc_class_stats {
+    size_t block_size;  /* bytes a block of this class */
+    size_t pools;       /* pools of this class holding at least one block */
+    size_t blocks_used; /* blocks handed out */
+    size_t blocks_free; /* blocks of those pools not handed out */
+} rc_class_stats;
+
+/* Every scalar statistic once: name and meaning. The struct fields, the text
+ * of rc_heap_print_stats and the upper layers' exports come from this list. */
+#define RC_ALLOC_STATS(X)                                                        \
+    X(arenas_allocated, "arenas mapped since the heap was made")                \
+    X(arenas_freed, "arenas returned to the system")                             \
+    X(arenas_current, "arenas mapped now")                                       \
+    X(arenas_highwater, "most arenas mapped at once")                            \
+    X(pools_used, "pools holding blocks")                                        \
+    X(pools_empty, "pools of mapped arenas holding none")                        \
+    X(small_bytes_in_use, "bytes of small blocks handed out (class sizes)")      \
+    X(large_blocks, "large blocks handed out")                                   \
+    X(large_bytes_in_use, "bytes of large blocks handed out")                    \
+    X(bytes_in_use, "small plus large bytes handed out")                         \
+    X(bytes_mapped, "arena bytes mapped plus large bytes")                       \
+    X(remote_frees, "blocks freed by other threads and returned")
+
+typedef struct rc_alloc_stats {
+    size_t struct_size; /* set to sizeof(rc_alloc_stats) before the call */
+    rc_class_stats classes[RC_SIZE_CLASSES];
+#define RC_STAT_FIELD(name, text) size_t name;
+    RC_ALLOC_STATS(RC_STAT_FIELD)
+#undef RC_STAT_FIELD
+} rc_alloc_stats;
+
+/* Fills out (whose struct_size the caller sets). Returns 0, or RC_EINVAL if
+ * struct_size is not one this library knows. */
+RC_API int rc_heap_stats(rc_heap *heap, rc_alloc_stats *out);
+/* Writes the statistics as a readable table (cf. sys._debugmallocstats). */
+RC_API void rc_heap_print_stats(rc_heap *heap, FILE *out);
+
+/* ---- failure injection (for testing out-of-memory handling) --------- */
+
+enum { RC_FAULT_MMAP = 1, RC_FAULT_MALLOC = 2 };
+/* Makes the heap's (after+1)-th system request of the given kinds (a mask
+ * of RC_FAULT_*) fail, and every later one while `sticky`; after < 0 turns
+ * injection off. RC_FAULT_MALLOC covers the system allocations of large
+ * blocks and of the heap's own bookkeeping. */
+RC_API void rc_heap_inject_faults(rc_heap *heap, unsigned kinds, long after, bool sticky);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

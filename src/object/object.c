@@ -1,0 +1,143 @@
+/* object.c: making objects and the small functions on them.
+ *
+ * Invariant: a live object's block holds its header (refcnt >= 1, or
+ * RC_IMMORTAL) followed by its body; the body of a new object is all zero.
+ * An object is tracked from birth exactly when its type has traverse, and
+ * every such birth adds one to count0 (CPython counts GC-type allocations,
+ * tracked or not, the same way).
+ */
+#include "object_internal.h"
+#include "../alloc/alloc.h"
+
+#include <string.h>
+
+int rc_object_init(rc_heap *heap)
+{
+    heap->objects.collect_at = SIZE_MAX; /* the collector sets the threshold */
+    return 0;
+}
+
+void rc_object_fini(rc_heap *heap)
+{
+    rc_track_fini(heap);
+}
+
+static void *new_object(rc_heap *heap, const rc_type *type, size_t extra_bytes)
+{
+    if (!type) {
+        rc_set_error(RC_EINVAL, "rc_new: type is NULL");
+        return NULL;
+    }
+    size_t body = type->size + extra_bytes;
+    if (body < type->size || body > SIZE_MAX - 2 * sizeof(rc_object_head)) {
+        rc_set_error(RC_ENOMEM, "rc_new: a %s object of %zu + %zu bytes is too large",
+                     type->name ? type->name : "?", type->size, extra_bytes);
+        return NULL;
+    }
+    size_t total = sizeof(rc_object_head) + body;
+    rc_object_head *head = rc_alloc_block(heap, total, RC_BLOCK_OBJECT);
+    if (RC_UNLIKELY(!head))
+        return NULL;
+    head->refcnt = 1;
+    head->gc_bits = total > RC_SMALL_MAX ? RC_LARGE : 0;
+    head->type = type;
+    void *obj = head + 1;
+    memset(obj, 0, body);
+    if (type->traverse) {
+        rc_track_new(heap, obj);
+        if (RC_UNLIKELY(++heap->objects.count0 > heap->objects.collect_at))
+            heap->hooks.collect_due(heap);
+    }
+    return obj;
+}
+
+void *rc_new(const rc_type *type)
+{
+    rc_heap *heap = rc_heap_for_call();
+    return RC_LIKELY(heap != NULL) ? new_object(heap, type, 0) : NULL;
+}
+
+void *rc_new_var(const rc_type *type, size_t extra_bytes)
+{
+    rc_heap *heap = rc_heap_for_call();
+    return RC_LIKELY(heap != NULL) ? new_object(heap, type, extra_bytes) : NULL;
+}
+
+void *rc_heap_new_object(rc_heap *heap, const rc_type *type, size_t extra_bytes)
+{
+    if (!heap) {
+        rc_set_error(RC_EINVAL, "rc_heap_new_object: heap is NULL");
+        return NULL;
+    }
+    rc_heap_check_access(heap, "rc_heap_new_object");
+    return new_object(heap, type, extra_bytes);
+}
+
+void rc_assign(void *slot, void *value)
+{
+    void **field = slot;
+    void *old = *field;
+    *field = rc_incref(value);
+    rc_decref(old);
+}
+
+size_t rc_refcount(const void *obj)
+{
+    return obj ? rc_head_of(obj)->refcnt : 0;
+}
+
+const rc_type *rc_type_of(const void *obj)
+{
+    return obj ? rc_head_of(obj)->type : NULL;
+}
+
+rc_heap *rc_object_heap(const void *obj)
+{
+    rc_block_kind kind;
+    rc_heap *heap = rc_alloc_owner(rc_head_of(obj), &kind);
+    if (!heap || kind != RC_BLOCK_OBJECT)
+        rc_fatal("%p is not a reclaim object", obj);
+    return heap;
+}
+
+void rc_make_immortal(void *obj)
+{
+    if (!obj)
+        return;
+    rc_object_head *head = rc_head_of(obj);
+    if (head->gc_bits & RC_TRACKED)
+        rc_track_remove(rc_object_heap(obj), obj);
+    head->refcnt = RC_IMMORTAL;
+}
+
+bool rc_is_immortal(const void *obj)
+{
+    return obj && rc_head_of(obj)->refcnt == RC_IMMORTAL;
+}
+
+void rc_auto_release(void *local)
+{
+    rc_decref(*(void **)local);
+}
+
+typedef struct destroy_walk {
+    size_t destroyed;
+} destroy_walk;
+
+static void destroy_span(const rc_block_span *span, void *arg)
+{
+    destroy_walk *walk = arg;
+    for (size_t i = 0; i < span->count; i++) {
+        rc_object_head *head = (rc_object_head *)(span->first + i * span->stride);
+        if (head->refcnt == 0 || !head->type->destroy)
+            continue;
+        head->type->destroy(head + 1);
+        walk->destroyed++;
+    }
+}
+
+void rc_object_destroy_all(rc_heap *heap)
+{
+    destroy_walk walk = {0};
+    rc_alloc_object_spans(heap, destroy_span, &walk);
+}

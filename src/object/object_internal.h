@@ -1,0 +1,96 @@
+/* object_internal.h: the object header's bits, as every layer sees them.
+ *
+ * gc_bits of a live object:
+ *
+ *    31            9 8   7   6   5   4   3   2   1 0
+ *   [ index (23)    |UNR|SCN|MRK|LRG|WKR|FIN|TRK| gen ]
+ *
+ *   gen   generation 0..2, or 3 for the permanent one (frozen objects)
+ *   TRK   tracked by the collector
+ *   FIN   finalize has run (PEP 442: never again)
+ *   WKR   weak references to the object exist (the weakref layer's table)
+ *   LRG   the block is a large block (not in a pool)
+ *   MRK, SCN, UNR   the collector's marks, clear outside a collection
+ *   index position in young[gen] (generations 0 and 1), RC_INDEX_NONE else
+ *
+ * An untracked object has gen = 0, index = 0 and TRK clear.
+ */
+#ifndef RC_OBJECT_INTERNAL_H
+#define RC_OBJECT_INTERNAL_H
+
+#include "../runtime/heap.h"
+
+enum {
+    RC_GEN_MASK = 0x3u,
+    RC_GEN_PERMANENT = 3u,
+    RC_TRACKED = 1u << 2,
+    RC_FINALIZED = 1u << 3,
+    RC_WEAKREFS = 1u << 4,
+    RC_LARGE = 1u << 5,
+    RC_MARK = 1u << 6,
+    RC_SCANNED = 1u << 7,
+    RC_UNREACHABLE = 1u << 8,
+    RC_INDEX_SHIFT = 9,
+};
+#define RC_INDEX_NONE (UINT32_MAX >> RC_INDEX_SHIFT)
+#define RC_GC_TEMP_BITS (RC_MARK | RC_SCANNED | RC_UNREACHABLE)
+
+/* Internal type flags, above the public RC_TYPE_* ones. */
+#define RC_TYPE_INTERNAL_WEAKREF (1u << 31)
+
+static inline unsigned rc_gen_of(const rc_object_head *head)
+{
+    return head->gc_bits & RC_GEN_MASK;
+}
+
+static inline uint32_t rc_index_of(const rc_object_head *head)
+{
+    return head->gc_bits >> RC_INDEX_SHIFT;
+}
+
+static inline void rc_set_gen_index(rc_object_head *head, unsigned gen, uint32_t index)
+{
+    head->gc_bits = (head->gc_bits & ~(RC_GEN_MASK | (RC_INDEX_NONE << RC_INDEX_SHIFT))) |
+                    gen | (index << RC_INDEX_SHIFT);
+}
+
+/* The object a block holds, and back. */
+static inline void *rc_block_object(void *block)
+{
+    return (char *)block + sizeof(rc_object_head);
+}
+static inline void *rc_object_block(void *obj)
+{
+    return rc_head_of(obj);
+}
+
+/* ---- lifecycle (object.c, release.c) ---- */
+RC_INTERNAL int rc_object_init(rc_heap *heap);
+RC_INTERNAL void rc_object_fini(rc_heap *heap);
+/* Runs the destroy hook of every live object (rc_heap_destroy). */
+RC_INTERNAL void rc_object_destroy_all(rc_heap *heap);
+RC_INTERNAL bool rc_object_is_releasing(rc_heap *heap);
+/* The heap owning obj (from its block's address). */
+RC_INTERNAL rc_heap *rc_object_heap(const void *obj);
+/* The slot visitor that releases a reference: *slot = NULL, then drops the
+ * old value. Used at death and by the collector to clear cycles. */
+RC_INTERNAL void rc_release_visit(void *slot, void *arg);
+
+/* ---- tracking (track.c) ---- */
+RC_INTERNAL void rc_track_new(rc_heap *heap, void *obj);
+RC_INTERNAL void rc_track_remove(rc_heap *heap, void *obj);
+/* Moves a tracked object to generation gen (0..3), keeping the lists. */
+RC_INTERNAL void rc_track_move(rc_heap *heap, void *obj, unsigned gen);
+/* Takes young[gen] out of the heap for a collection: the heap's list is left
+ * empty, gen_count[gen] drops by the objects taken, and each of them must
+ * then be given a place with rc_track_place before user code runs. */
+RC_INTERNAL void rc_track_detach_young(rc_heap *heap, unsigned gen, rc_track_list *out);
+/* Puts a tracked object that is in no list (detached) in generation gen. */
+RC_INTERNAL void rc_track_place(rc_heap *heap, void *obj, unsigned gen);
+/* Gives a detached list's buffer back for reuse (or frees it). */
+RC_INTERNAL void rc_track_recycle(rc_heap *heap, unsigned gen, rc_track_list *list);
+RC_INTERNAL void rc_track_fini(rc_heap *heap);
+/* Checks every invariant of object_state.h (expensive); 0 if they hold. */
+RC_INTERNAL int rc_track_validate(rc_heap *heap);
+
+#endif

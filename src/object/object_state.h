@@ -1,0 +1,47 @@
+/* object_state.h: the object layer's part of a heap.
+ *
+ * Tracking. Every tracked object is in exactly one generation (0, 1, 2 or
+ * the permanent one, RC_GEN_PERMANENT), recorded in its header. Objects of
+ * generations 0 and 1 are also in the list young[gen], at the index their
+ * header records, so that a young collection touches only young objects;
+ * older objects are found by scanning the object pools. Invariants:
+ *   young[g].items[i] == obj  <=>  obj tracked, gen(obj) == g, index(obj) == i
+ *   gen_count[g] == number of tracked objects in generation g
+ * except that while young_overflow is set, some young objects may carry
+ * RC_INDEX_NONE (their list could not grow) and are found by scanning.
+ *
+ * count0 counts allocations minus deallocations of objects whose type has
+ * traverse since the last collection; when it passes collect_at, the heap's
+ * collect_due hook runs (collect_at is SIZE_MAX while automatic collection
+ * is off).
+ *
+ * Release. Objects whose count reached zero while another object's
+ * references were being released wait on the release stack, linked through
+ * their own headers (see release.c), so that freeing a deep structure needs
+ * no C stack.
+ */
+#ifndef RC_OBJECT_STATE_H
+#define RC_OBJECT_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rc_track_list {
+    void **items;
+    uint32_t len;
+    uint32_t cap;
+} rc_track_list;
+
+typedef struct rc_object_state {
+    rc_track_list young[2];
+    size_t gen_count[4];
+    size_t count0;
+    size_t collect_at;
+    bool young_overflow;
+    bool releasing;       /* the release loop is running */
+    void *release_top;    /* top of the release stack (an object), or NULL */
+    size_t release_depth; /* objects on the release stack now */
+} rc_object_state;
+
+#endif

@@ -1,0 +1,161 @@
+/* track.c: which tracked objects are in which generation.
+ *
+ * Invariants (object_state.h): an object of generation 0 or 1 is at
+ * young[gen].items[index] unless its index is RC_INDEX_NONE, which happens
+ * only when a list could not grow (young_overflow is then set and the
+ * collector scans pools instead of trusting the lists); gen_count[g] counts
+ * the tracked objects of generation g. Removal swaps the last item into the
+ * hole, so removal is O(1) and lists have no holes.
+ */
+#include "object_internal.h"
+#include "../alloc/alloc.h"
+
+#include <stdlib.h>
+
+enum { TRACK_LIST_MIN = 256 };
+
+static bool list_grow(rc_heap *heap, rc_track_list *list)
+{
+    uint32_t cap = list->cap ? list->cap * 2 : TRACK_LIST_MIN;
+    if (cap > RC_INDEX_NONE || cap <= list->cap)
+        return false;
+    void **items = rc_sys_realloc(heap, list->items, cap * sizeof *items);
+    if (!items)
+        return false;
+    list->items = items;
+    list->cap = cap;
+    return true;
+}
+
+/* Puts obj, tracked and in no list, into generation gen. */
+void rc_track_place(rc_heap *heap, void *obj, unsigned gen)
+{
+    rc_object_state *state = &heap->objects;
+    uint32_t index = RC_INDEX_NONE;
+    if (gen < 2) {
+        rc_track_list *list = &state->young[gen];
+        if (list->len < list->cap || list_grow(heap, list)) {
+            index = list->len++;
+            list->items[index] = obj;
+        } else {
+            state->young_overflow = true;
+        }
+    }
+    rc_set_gen_index(rc_head_of(obj), gen, index);
+    state->gen_count[gen]++;
+}
+
+/* Takes obj out of its generation's list and count. */
+static void unplace(rc_heap *heap, void *obj)
+{
+    rc_object_state *state = &heap->objects;
+    rc_object_head *head = rc_head_of(obj);
+    unsigned gen = rc_gen_of(head);
+    uint32_t index = rc_index_of(head);
+    if (gen < 2 && index != RC_INDEX_NONE) {
+        rc_track_list *list = &state->young[gen];
+        RC_ASSERT(index < list->len && list->items[index] == obj);
+        void *last = list->items[--list->len];
+        if (last != obj) {
+            list->items[index] = last;
+            rc_set_gen_index(rc_head_of(last), gen, index);
+        }
+    }
+    RC_ASSERT(state->gen_count[gen] > 0);
+    state->gen_count[gen]--;
+}
+
+void rc_track_new(rc_heap *heap, void *obj)
+{
+    rc_head_of(obj)->gc_bits |= RC_TRACKED;
+    rc_track_place(heap, obj, 0);
+}
+
+void rc_track_remove(rc_heap *heap, void *obj)
+{
+    rc_object_head *head = rc_head_of(obj);
+    if (!(head->gc_bits & RC_TRACKED))
+        return;
+    unplace(heap, obj);
+    head->gc_bits &= ~(RC_TRACKED | RC_GC_TEMP_BITS);
+    rc_set_gen_index(head, 0, 0);
+}
+
+void rc_track_move(rc_heap *heap, void *obj, unsigned gen)
+{
+    unplace(heap, obj);
+    rc_track_place(heap, obj, gen);
+}
+
+void rc_track_detach_young(rc_heap *heap, unsigned gen, rc_track_list *out)
+{
+    rc_object_state *state = &heap->objects;
+    *out = state->young[gen];
+    state->young[gen] = (rc_track_list){0};
+    RC_ASSERT(state->gen_count[gen] >= out->len);
+    state->gen_count[gen] -= out->len;
+}
+
+void rc_track_recycle(rc_heap *heap, unsigned gen, rc_track_list *list)
+{
+    rc_track_list *young = &heap->objects.young[gen];
+    if (young->len == 0 && young->cap < list->cap) {
+        rc_sys_free(heap, young->items);
+        young->items = list->items;
+        young->cap = list->cap;
+    } else {
+        rc_sys_free(heap, list->items);
+    }
+    *list = (rc_track_list){0};
+}
+
+void rc_track_fini(rc_heap *heap)
+{
+    for (unsigned gen = 0; gen < 2; gen++) {
+        rc_sys_free(heap, heap->objects.young[gen].items);
+        heap->objects.young[gen] = (rc_track_list){0};
+    }
+}
+
+typedef struct census {
+    size_t counted[4];
+    size_t unindexed;
+    int bad;
+} census;
+
+static void census_span(const rc_block_span *span, void *arg)
+{
+    census *c = arg;
+    for (size_t i = 0; i < span->count; i++) {
+        rc_object_head *head = (rc_object_head *)(span->first + i * span->stride);
+        if (head->refcnt == 0 || !(head->gc_bits & RC_TRACKED))
+            continue;
+        unsigned gen = rc_gen_of(head);
+        c->counted[gen]++;
+        if (gen < 2 && rc_index_of(head) == RC_INDEX_NONE)
+            c->unindexed++;
+        if (head->gc_bits & RC_GC_TEMP_BITS)
+            c->bad++;
+    }
+}
+
+int rc_track_validate(rc_heap *heap)
+{
+    rc_object_state *state = &heap->objects;
+    for (unsigned gen = 0; gen < 2; gen++) {
+        rc_track_list *list = &state->young[gen];
+        for (uint32_t i = 0; i < list->len; i++) {
+            rc_object_head *head = rc_head_of(list->items[i]);
+            if (!(head->gc_bits & RC_TRACKED) || rc_gen_of(head) != gen || rc_index_of(head) != i)
+                return -1;
+        }
+    }
+    census c = {{0}, 0, 0};
+    rc_alloc_object_spans(heap, census_span, &c);
+    for (unsigned gen = 0; gen < 4; gen++)
+        if (c.counted[gen] != state->gen_count[gen])
+            return -2;
+    if (c.unindexed && !state->young_overflow)
+        return -3;
+    return c.bad ? -4 : 0;
+}

@@ -1,0 +1,86 @@
+/* heap.c: making and destroying heaps, the composition of the layers.
+ *
+ * A heap is set up layer by layer in DESIGN.md's order (allocator, objects,
+ * collector, weak references) and torn down in reverse. If a layer cannot be
+ * set up, the ones before it are torn down and rc_heap_new returns NULL:
+ * nothing is left half-made.
+ */
+#include "heap.h"
+#include "../alloc/alloc.h"
+#include "../gc/gc_internal.h"
+#include "../object/object_internal.h"
+#include "../weakref/weak_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+rc_heap *rc_heap_new(void)
+{
+    rc_heap *heap = calloc(1, sizeof *heap);
+    if (!heap) {
+        rc_set_error(RC_ENOMEM, "out of memory: cannot allocate a heap");
+        return NULL;
+    }
+    atomic_init(&heap->owner, 0);
+    if (rc_alloc_init(heap) != 0)
+        goto fail_alloc;
+    if (rc_object_init(heap) != 0)
+        goto fail_object;
+    if (rc_gc_init(heap) != 0)
+        goto fail_gc;
+    if (rc_weak_init(heap) != 0)
+        goto fail_weak;
+    return heap;
+fail_weak:
+    rc_gc_fini(heap);
+fail_gc:
+    rc_object_fini(heap);
+fail_object:
+    rc_alloc_fini(heap);
+fail_alloc:
+    free(heap);
+    return NULL;
+}
+
+static bool env_flag(const char *name)
+{
+    const char *value = getenv(name);
+    return value && *value && strcmp(value, "0") != 0;
+}
+
+/* Runs the parts of destruction that may run user code (finalizers, destroy
+ * hooks) with heap current, so that what they do lands on this heap. */
+static void run_user_teardown(rc_heap *heap)
+{
+    rc_heap *previous = rc_thread_heap();
+    if (previous != heap)
+        rc_heap_use(heap); /* heap is ours or no one's: checked by the caller */
+    rc_weak_run_atexit(heap);
+    rc_object_destroy_all(heap);
+    if (previous != heap)
+        rc_heap_use(previous);
+}
+
+void rc_heap_destroy(rc_heap *heap)
+{
+    if (!heap)
+        return;
+    rc_heap_check_access(heap, "rc_heap_destroy");
+    if (heap->destroying)
+        rc_fatal("rc_heap_destroy: heap %p is already being destroyed", (void *)heap);
+    if (rc_gc_is_collecting(heap) || rc_object_is_releasing(heap))
+        rc_fatal("rc_heap_destroy: heap %p is in the middle of a collection or "
+                 "deallocation; destroy it after that returns",
+                 (void *)heap);
+    heap->destroying = true;
+    rc_alloc_drain_remote(heap);
+    if (env_flag("RECLAIM_MALLOCSTATS"))
+        rc_heap_print_stats(heap, stderr);
+    run_user_teardown(heap);
+    rc_weak_fini(heap);
+    rc_gc_fini(heap);
+    rc_object_fini(heap);
+    rc_alloc_fini(heap);
+    rc_thread_forget_heap(heap);
+    free(heap);
+}

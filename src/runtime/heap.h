@@ -1,0 +1,73 @@
+/* heap.h: the heap struct, which holds all of a heap's state.
+ *
+ * Each layer keeps its state in its own struct, defined beside its sources,
+ * and the heap composes them in layer order. Nothing else holds state: the
+ * only process-wide structure is the arena map (src/alloc/arena_map.c),
+ * which must be process-wide so that rc_free and rc_decref can find the heap
+ * owning any address; the only thread-locals are the current heap and the
+ * last error message (src/runtime/thread.c).
+ *
+ * Events flow up through hooks, never through calls into a higher layer:
+ * the allocator asks the collector to free memory through out_of_memory,
+ * the object layer asks for a collection through collect_due and for weak
+ * references to be cleared through clear_weakrefs. Each upper layer sets its
+ * hooks when the heap is made.
+ *
+ * Ownership: `owner` is the token of the thread whose current heap this is,
+ * 0 when no thread uses it. It changes only in rc_heap_use, rc_heap_current
+ * and around a foreign deallocation (src/runtime/thread.c).
+ */
+#ifndef RC_HEAP_H
+#define RC_HEAP_H
+
+#include "../internal.h"
+#include "../alloc/alloc_state.h"
+#include "../gc/gc_state.h"
+#include "../object/object_state.h"
+#include "../weakref/weak_state.h"
+
+#include <stdatomic.h>
+
+typedef struct rc_heap_hooks {
+    /* Memory is short: collect cycles so that a retry may succeed. */
+    void (*out_of_memory)(rc_heap *heap);
+    /* count[0] passed the threshold: run the automatic collection. */
+    void (*collect_due)(rc_heap *heap);
+    /* obj, which has weak references, is dying: clear them, run callbacks. */
+    void (*clear_weakrefs)(rc_heap *heap, void *obj);
+    /* obj, a weak reference, is dying: detach it from its referent. */
+    void (*weakref_dying)(rc_heap *heap, void *obj);
+    /* The collector found objs unreachable (each carries RC_UNREACHABLE):
+     * clear weak references to them and those among them, run the
+     * callbacks of the cleared ones that are not themselves unreachable. */
+    void (*clear_weakrefs_unreachable)(rc_heap *heap, void *const *objs, size_t n);
+} rc_heap_hooks;
+
+struct rc_heap {
+    rc_alloc_state alloc;
+    rc_object_state objects;
+    rc_gc_state gc;
+    rc_weak_state weak;
+    rc_heap_hooks hooks;
+    _Atomic(uintptr_t) owner; /* thread token, 0: none */
+    bool implicit;            /* a thread's own, destroyed at its exit */
+    bool destroying;          /* inside rc_heap_destroy */
+};
+
+/* The calling thread's token (never 0) and current heap (may be NULL). */
+RC_INTERNAL uintptr_t rc_thread_token(void);
+RC_INTERNAL rc_heap *rc_thread_heap(void);
+
+/* The heap the calling thread works on for an implicit-heap call: its
+ * current heap, made on first use. NULL (message set) if none can be made. */
+RC_INTERNAL rc_heap *rc_heap_for_call(void);
+
+/* Stops the process unless the calling thread may work on heap (owns it,
+ * or nobody does). `what` names the operation for the message. */
+RC_INTERNAL void rc_heap_check_access(rc_heap *heap, const char *what);
+
+/* rc_heap_destroy's last word to the thread layer: heap is gone, so it is no
+ * thread's current or implicit heap any more. */
+RC_INTERNAL void rc_thread_forget_heap(rc_heap *heap);
+
+#endif
