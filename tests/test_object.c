@@ -1,0 +1,175 @@
+/* test_object.c: reference counts, immortality, rc_assign, RC_AUTO, the
+ * order of death, and deep structures freed without C-stack recursion. */
+#include "check.h"
+#include "nodes.h"
+
+static void test_counts(void)
+{
+    counters_reset();
+    Node *n = node_new(1);
+    CHECK_EQ(rc_refcount(n), 1);
+    CHECK(rc_type_of(n) == &node_type);
+    CHECK(rc_incref(n) == n);
+    CHECK_EQ(rc_refcount(n), 2);
+    rc_decref(n);
+    CHECK_EQ(rc_refcount(n), 1);
+    CHECK_EQ(node_destroyed, 0);
+    rc_decref(n);
+    CHECK_EQ(node_destroyed, 1);
+    rc_incref(NULL);
+    rc_decref(NULL);
+    CHECK(rc_type_of(NULL) == NULL);
+}
+
+static void test_zero_filled_and_var(void)
+{
+    Node *n = node_new(0);
+    CHECK(n->a == NULL && n->b == NULL);
+    rc_decref(n);
+    unsigned char *big = rc_new_var(&leaf_type, 5000);
+    CHECK(big != NULL);
+    int all_zero = 1;
+    for (size_t i = 0; i < sizeof(long) + 5000; i++)
+        all_zero &= big[i] == 0;
+    CHECK(all_zero);
+    rc_decref(big);
+    CHECK(rc_new(NULL) == NULL);
+    CHECK_STR_CONTAINS(rc_last_error(), "type is NULL");
+}
+
+static void test_assign_releases_children(void)
+{
+    counters_reset();
+    Node *parent = node_new(1);
+    Node *child = node_new(2);
+    rc_assign(&parent->a, child);
+    CHECK_EQ(rc_refcount(child), 2);
+    rc_decref(child);
+    rc_assign(&parent->a, parent->a); /* self-assignment of the only ref */
+    CHECK_EQ(rc_refcount(child), 1);
+    CHECK_EQ(node_destroyed, 0);
+    rc_decref(parent);
+    CHECK_EQ(node_destroyed, 2);
+    /* the parent's destroy runs first; the child it released waits on the
+     * release stack until the parent is gone */
+    CHECK_EQ(node_log[0], 1);
+    CHECK_EQ(node_log[1], 2);
+}
+
+static void test_immortal(void)
+{
+    counters_reset();
+    Node *n = node_new(7);
+    rc_make_immortal(n);
+    CHECK(rc_is_immortal(n));
+    CHECK(!rc_gc_is_tracked(n));
+    CHECK_EQ(rc_refcount(n), RC_IMMORTAL);
+    rc_incref(n);
+    rc_decref(n);
+    rc_decref(n);
+    rc_decref(n);
+    CHECK_EQ(rc_refcount(n), RC_IMMORTAL);
+    CHECK_EQ(node_destroyed, 0);
+}
+
+static void test_auto(void)
+{
+    counters_reset();
+    {
+        RC_AUTO void *n = node_new(3);
+        CHECK_EQ(rc_refcount(n), 1);
+    }
+    CHECK_EQ(node_destroyed, 1);
+}
+
+static void test_finalizer_resurrects_once(void)
+{
+    counters_reset();
+    static const rc_type t = {
+        .name = "Phoenix", .size = sizeof(Node), .traverse = node_traverse,
+        .finalize = node_finalize, .destroy = node_destroy};
+    void *saved = NULL;
+    node_resurrect_into = &saved;
+    Node *n = rc_new(&t);
+    rc_decref(n);
+    CHECK_EQ(node_finalized, 1);
+    CHECK_EQ(node_destroyed, 0);
+    CHECK(saved == n);
+    CHECK(rc_gc_is_finalized(n));
+    CHECK_EQ(rc_refcount(n), 1);
+    node_resurrect_into = NULL;
+    rc_decref(saved); /* dies for good: finalize does not run again */
+    CHECK_EQ(node_finalized, 1);
+    CHECK_EQ(node_destroyed, 1);
+}
+
+/* A chain of `length` nodes, each holding the next through a. */
+static Node *make_chain(size_t length)
+{
+    Node *head = NULL;
+    for (size_t i = 0; i < length; i++) {
+        Node *n = node_new((long)i);
+        n->a = head;
+        head = n;
+    }
+    return head;
+}
+
+static void test_long_chain(void)
+{
+    counters_reset();
+    rc_gc_disable();
+    Node *head = make_chain(10 * 1000 * 1000);
+    rc_decref(head); /* must not overflow the C stack */
+    CHECK_EQ(node_destroyed, 10 * 1000 * 1000);
+    rc_gc_enable();
+}
+
+static Node *make_deep_tree(size_t depth)
+{
+    /* a "tree as deep": each node has a leaf on b and the rest on a */
+    Node *top = NULL;
+    for (size_t i = 0; i < depth; i++) {
+        Node *n = node_new((long)i);
+        n->a = top;
+        n->b = node_new(-1);
+        top = n;
+    }
+    return top;
+}
+
+static void test_deep_tree(void)
+{
+    counters_reset();
+    rc_gc_disable();
+    Node *top = make_deep_tree(5 * 1000 * 1000);
+    rc_decref(top);
+    CHECK_EQ(node_destroyed, 10 * 1000 * 1000);
+    rc_gc_enable();
+}
+
+static void drop_dead(void)
+{
+    Node *n = node_new(1);
+    rc_decref(n);
+    rc_decref(n);
+}
+
+static void test_misuse(void)
+{
+    CHECK_DEATH(drop_dead, "already dead");
+}
+
+int main(void)
+{
+    test_counts();
+    test_zero_filled_and_var();
+    test_assign_releases_children();
+    test_immortal();
+    test_auto();
+    test_finalizer_resurrects_once();
+    test_long_chain();
+    test_deep_tree();
+    test_misuse();
+    return check_report();
+}
