@@ -48,20 +48,27 @@ typedef struct gc_pass {
     size_t unreach_len, unreach_cap;
     size_t survivors;
     size_t uncollectable; /* set aside at unreach[unreach_len..+this) */
+    bool user_code_ran;   /* a finalizer or weakref callback ran */
+    bool any_weakrefs;    /* U has weak references or weak reference objects */
+    bool any_finalizers;  /* U has objects whose finalize has not run */
 } gc_pass;
 
 typedef void (*gc_object_fn)(gc_pass *pass, void *obj);
-typedef bool (*gc_member_fn)(const gc_pass *pass, const void *obj);
+typedef bool (*gc_member_fn)(const void *obj, unsigned gen);
 
-static inline bool in_set(const gc_pass *pass, const void *obj)
+/* Membership tests, on the header alone. S: tracked and gen <= G. U: the
+ * UNREACHABLE mark. Each pass is written once, generic in the test, as a
+ * static inline function; the wrappers below fix the test, so that every
+ * call on the hot paths is direct and inlined. */
+static inline bool in_set(const void *obj, unsigned gen)
 {
     uint32_t bits = rc_head_of(obj)->gc_bits & (RC_TRACKED | RC_GEN_MASK);
-    return bits - RC_TRACKED <= pass->gen; /* untracked wraps to huge */
+    return bits - RC_TRACKED <= gen; /* untracked wraps to huge */
 }
 
-static inline bool in_unreachable(const gc_pass *pass, const void *obj)
+static inline bool in_unreachable(const void *obj, unsigned gen)
 {
-    (void)pass;
+    (void)gen;
     return (rc_head_of(obj)->gc_bits & RC_UNREACHABLE) != 0;
 }
 
@@ -70,188 +77,188 @@ static inline void traverse(void *obj, rc_visit_fn visit, void *arg)
     rc_head_of(obj)->type->traverse(obj, visit, arg);
 }
 
-/* ---- enumerating S ---- */
-
-typedef struct span_walk {
-    gc_pass *pass;
-    gc_object_fn fn;
-} span_walk;
-
-static void span_in_set(const rc_block_span *span, void *arg)
-{
-    span_walk *walk = arg;
-    for (size_t i = 0; i < span->count; i++) {
-        void *obj = rc_block_object(span->first + i * span->stride);
-        if (in_set(walk->pass, obj))
-            walk->fn(walk->pass, obj);
-    }
-}
-
-static void for_each_in_set(gc_pass *pass, gc_object_fn fn)
-{
-    if (pass->scan_mode) {
-        span_walk walk = {pass, fn};
-        rc_alloc_object_spans(pass->heap, span_in_set, &walk);
-        return;
-    }
-    for (unsigned l = 0; l < pass->nlists; l++)
-        for (uint32_t i = 0; i < pass->lists[l].len; i++)
-            fn(pass, pass->lists[l].items[i]);
-}
-
-static void for_each_unreachable(gc_pass *pass, gc_object_fn fn)
-{
-    for (size_t i = 0; i < pass->unreach_len; i++)
-        fn(pass, pass->unreach[i]);
-}
-
 /* ---- the mark stack ---- */
 
-static void push(gc_pass *pass, void *obj)
+static RC_NOINLINE void push_slow(gc_pass *pass, void *obj)
 {
-    if (pass->stack_len == pass->stack_cap) {
-        size_t cap = pass->stack_cap ? pass->stack_cap * 2 : 1024;
-        void **grown = rc_sys_realloc(pass->heap, pass->stack, cap * sizeof *grown);
-        if (!grown) {
-            pass->stack_overflow = true; /* obj stays marked, unscanned */
-            return;
-        }
-        pass->stack = grown;
-        pass->stack_cap = cap;
+    size_t cap = pass->stack_cap ? pass->stack_cap * 2 : 1024;
+    void **grown = rc_sys_realloc(pass->heap, pass->stack, cap * sizeof *grown);
+    if (!grown) {
+        pass->stack_overflow = true; /* obj stays marked, unscanned */
+        return;
     }
+    pass->stack = grown;
+    pass->stack_cap = cap;
     pass->stack[pass->stack_len++] = obj;
 }
 
-/* ---- subtract, mark, restore: shared by S and by U ---- */
-
-typedef struct edge_ctx {
-    gc_pass *pass;
-    gc_member_fn member;
-} edge_ctx;
-
-static void visit_subtract(void *slot, void *arg)
+static inline void push(gc_pass *pass, void *obj)
 {
-    edge_ctx *ctx = arg;
+    if (RC_LIKELY(pass->stack_len < pass->stack_cap))
+        pass->stack[pass->stack_len++] = obj;
+    else
+        push_slow(pass, obj);
+}
+
+/* ---- subtract, mark, restore: generic in the membership test ---- */
+
+static inline void subtract_edge(void *slot, gc_pass *pass, gc_member_fn member)
+{
     void *child = *(void **)slot;
-    if (child && ctx->member(ctx->pass, child))
+    if (child && member(child, pass->gen))
         rc_head_of(child)->refcnt--;
 }
 
-static void visit_restore(void *slot, void *arg)
+static inline void restore_edge(void *slot, gc_pass *pass, gc_member_fn member)
 {
-    edge_ctx *ctx = arg;
     void *child = *(void **)slot;
-    if (child && ctx->member(ctx->pass, child))
+    if (child && member(child, pass->gen))
         rc_head_of(child)->refcnt++;
 }
 
-static void visit_mark(void *slot, void *arg)
+static inline void mark_edge(void *slot, gc_pass *pass, gc_member_fn member)
 {
-    edge_ctx *ctx = arg;
     void *child = *(void **)slot;
-    if (!child || !ctx->member(ctx->pass, child))
+    if (!child || !member(child, pass->gen))
         return;
     rc_object_head *head = rc_head_of(child);
     head->refcnt++;
     if (!(head->gc_bits & RC_MARK)) {
         head->gc_bits |= RC_MARK;
-        push(ctx->pass, child);
+        push(pass, child);
     }
 }
 
-static void scan_marked(edge_ctx *ctx, void *obj)
+static void visit_subtract_s(void *slot, void *arg) { subtract_edge(slot, arg, in_set); }
+static void visit_restore_s(void *slot, void *arg) { restore_edge(slot, arg, in_set); }
+static void visit_mark_s(void *slot, void *arg) { mark_edge(slot, arg, in_set); }
+static void visit_subtract_u(void *slot, void *arg) { subtract_edge(slot, arg, in_unreachable); }
+static void visit_restore_u(void *slot, void *arg) { restore_edge(slot, arg, in_unreachable); }
+static void visit_mark_u(void *slot, void *arg) { mark_edge(slot, arg, in_unreachable); }
+
+/* Scans obj (marked) and everything the depth-first walk reaches. */
+static inline void scan_marked(gc_pass *pass, void *obj, rc_visit_fn visit_mark)
 {
     rc_head_of(obj)->gc_bits |= RC_SCANNED;
-    traverse(obj, visit_mark, ctx);
-    while (ctx->pass->stack_len) {
-        void *next = ctx->pass->stack[--ctx->pass->stack_len];
+    traverse(obj, visit_mark, pass);
+    while (pass->stack_len) {
+        void *next = pass->stack[--pass->stack_len];
         rc_head_of(next)->gc_bits |= RC_SCANNED;
-        traverse(next, visit_mark, ctx);
+        traverse(next, visit_mark, pass);
     }
 }
 
-static edge_ctx set_edges(gc_pass *pass)
-{
-    return (edge_ctx){pass, in_set};
-}
-
-static edge_ctx unreachable_edges(gc_pass *pass)
-{
-    return (edge_ctx){pass, in_unreachable};
-}
-
-static void subtract_in_set(gc_pass *pass, void *obj)
-{
-    edge_ctx ctx = set_edges(pass);
-    traverse(obj, visit_subtract, &ctx);
-}
-
-static void subtract_in_unreachable(gc_pass *pass, void *obj)
-{
-    edge_ctx ctx = unreachable_edges(pass);
-    traverse(obj, visit_subtract, &ctx);
-}
-
-static void mark_if_root(edge_ctx *ctx, void *obj)
+static inline void mark_if_root(gc_pass *pass, void *obj, rc_visit_fn visit_mark)
 {
     rc_object_head *head = rc_head_of(obj);
     if (head->refcnt != 0 && !(head->gc_bits & RC_MARK)) {
         head->gc_bits |= RC_MARK;
-        scan_marked(ctx, obj);
+        scan_marked(pass, obj, visit_mark);
     }
 }
 
-static void mark_root_in_set(gc_pass *pass, void *obj)
-{
-    edge_ctx ctx = set_edges(pass);
-    mark_if_root(&ctx, obj);
-}
-
-static void mark_root_in_unreachable(gc_pass *pass, void *obj)
-{
-    edge_ctx ctx = unreachable_edges(pass);
-    mark_if_root(&ctx, obj);
-}
-
-static void rescan_in_set(gc_pass *pass, void *obj)
+static inline void rescan_if_unscanned(gc_pass *pass, void *obj, rc_visit_fn visit_mark)
 {
     uint32_t bits = rc_head_of(obj)->gc_bits;
-    edge_ctx ctx = set_edges(pass);
     if ((bits & RC_MARK) && !(bits & RC_SCANNED))
-        scan_marked(&ctx, obj);
+        scan_marked(pass, obj, visit_mark);
 }
 
-static void rescan_in_unreachable(gc_pass *pass, void *obj)
+static inline void restore_if_unmarked(gc_pass *pass, void *obj, rc_visit_fn visit_restore)
 {
-    uint32_t bits = rc_head_of(obj)->gc_bits;
-    edge_ctx ctx = unreachable_edges(pass);
-    if ((bits & RC_MARK) && !(bits & RC_SCANNED))
-        scan_marked(&ctx, obj);
-}
-
-static void restore_in_set(gc_pass *pass, void *obj)
-{
-    edge_ctx ctx = set_edges(pass);
     if (!(rc_head_of(obj)->gc_bits & RC_MARK))
-        traverse(obj, visit_restore, &ctx);
+        traverse(obj, visit_restore, pass);
 }
 
-static void restore_in_unreachable(gc_pass *pass, void *obj)
+static void subtract_s(gc_pass *pass, void *obj) { traverse(obj, visit_subtract_s, pass); }
+static void mark_root_s(gc_pass *pass, void *obj) { mark_if_root(pass, obj, visit_mark_s); }
+static void rescan_s(gc_pass *pass, void *obj) { rescan_if_unscanned(pass, obj, visit_mark_s); }
+static void restore_s(gc_pass *pass, void *obj) { restore_if_unmarked(pass, obj, visit_restore_s); }
+static void subtract_u(gc_pass *pass, void *obj) { traverse(obj, visit_subtract_u, pass); }
+static void mark_root_u(gc_pass *pass, void *obj) { mark_if_root(pass, obj, visit_mark_u); }
+static void rescan_u(gc_pass *pass, void *obj) { rescan_if_unscanned(pass, obj, visit_mark_u); }
+static void restore_u(gc_pass *pass, void *obj) { restore_if_unmarked(pass, obj, visit_restore_u); }
+
+/* ---- enumerating S and U ----
+ * each_in_span / each_in_lists are inlined into each step below with a
+ * constant fn, so the per-object call is direct: one small driver per step
+ * instead of an indirect call per object per step. */
+
+static inline void each_in_span(const rc_block_span *span, gc_pass *pass, gc_object_fn fn)
 {
-    edge_ctx ctx = unreachable_edges(pass);
-    if (!(rc_head_of(obj)->gc_bits & RC_MARK))
-        traverse(obj, visit_restore, &ctx);
+    char *block = span->first;
+    for (size_t i = 0; i < span->count; i++, block += span->stride) {
+        void *obj = rc_block_object(block);
+        if (in_set(obj, pass->gen))
+            fn(pass, obj);
+    }
 }
 
-/* Marks what the roots of a group reach, rescanning after stack overflow. */
-static void mark_group(gc_pass *pass, void (*enumerate)(gc_pass *, gc_object_fn),
-                       gc_object_fn mark_root, gc_object_fn rescan)
+static inline void each_in_lists(gc_pass *pass, gc_object_fn fn)
+{
+    for (unsigned l = 0; l < pass->nlists; l++) {
+        void **items = pass->lists[l].items;
+        for (uint32_t i = 0, n = pass->lists[l].len; i < n; i++)
+            fn(pass, items[i]);
+    }
+}
+
+static inline void each_unreachable(gc_pass *pass, gc_object_fn fn)
+{
+    for (size_t i = 0; i < pass->unreach_len; i++)
+        fn(pass, pass->unreach[i]);
+}
+
+static void span_subtract(const rc_block_span *span, void *arg) { each_in_span(span, arg, subtract_s); }
+static void span_mark_roots(const rc_block_span *span, void *arg) { each_in_span(span, arg, mark_root_s); }
+static void span_rescan(const rc_block_span *span, void *arg) { each_in_span(span, arg, rescan_s); }
+static void span_restore(const rc_block_span *span, void *arg) { each_in_span(span, arg, restore_s); }
+
+typedef struct gc_step {
+    rc_span_fn span; /* the step over pools (scan mode) */
+    void (*lists)(gc_pass *pass); /* the step over the young lists */
+} gc_step;
+
+static void lists_subtract(gc_pass *pass) { each_in_lists(pass, subtract_s); }
+static void lists_mark_roots(gc_pass *pass) { each_in_lists(pass, mark_root_s); }
+static void lists_rescan(gc_pass *pass) { each_in_lists(pass, rescan_s); }
+static void lists_restore(gc_pass *pass) { each_in_lists(pass, restore_s); }
+
+static const gc_step step_subtract = {span_subtract, lists_subtract};
+static const gc_step step_mark_roots = {span_mark_roots, lists_mark_roots};
+static const gc_step step_rescan = {span_rescan, lists_rescan};
+static const gc_step step_restore = {span_restore, lists_restore};
+
+static void run_step(gc_pass *pass, const gc_step *step)
+{
+    if (pass->scan_mode)
+        rc_alloc_object_spans(pass->heap, step->span, pass);
+    else
+        step->lists(pass);
+}
+
+static void unreachable_mark_roots(gc_pass *pass) { each_unreachable(pass, mark_root_u); }
+static void unreachable_rescan(gc_pass *pass) { each_unreachable(pass, rescan_u); }
+
+/* Marks what the roots reach in S, rescanning after a mark stack overflow. */
+static void mark_set(gc_pass *pass)
 {
     pass->stack_overflow = false;
-    enumerate(pass, mark_root);
+    run_step(pass, &step_mark_roots);
     while (pass->stack_overflow) {
         pass->stack_overflow = false;
-        enumerate(pass, rescan);
+        run_step(pass, &step_rescan);
+    }
+}
+
+/* The same within U. */
+static void mark_unreachable(gc_pass *pass)
+{
+    pass->stack_overflow = false;
+    unreachable_mark_roots(pass);
+    while (pass->stack_overflow) {
+        pass->stack_overflow = false;
+        unreachable_rescan(pass);
     }
 }
 
@@ -271,20 +278,39 @@ static bool append_unreachable(gc_pass *pass, void *obj)
     return true;
 }
 
-/* Gives obj its generation after this collection. */
+/* Gives obj its generation after this collection. The young objects of S
+ * are in no list (detached at the start), except in a scan of generations
+ * 0..1 forced by young_overflow. A full collection has examined its
+ * survivors: they no longer count as pending. */
 static void settle(gc_pass *pass, void *obj, unsigned gen)
 {
-    if (!pass->scan_mode)
-        rc_track_place(pass->heap, obj, gen); /* detached: in no list */
-    else if (rc_gen_of(rc_head_of(obj)) != gen)
+    unsigned old = rc_gen_of(rc_head_of(obj));
+    if (!pass->scan_mode || (pass->gen == 2 && old < 2))
+        rc_track_place(pass->heap, obj, gen);
+    else if (old != gen)
         rc_track_move(pass->heap, obj, gen);
+    if (pass->gen == 2)
+        rc_track_examined(pass->heap, obj);
 }
 
+/* Notes what the later steps will have to do for obj, a member of U. */
+static inline void note_unreachable(gc_pass *pass, const rc_object_head *head)
+{
+    const rc_type *type = head->type;
+    pass->any_weakrefs |= (head->gc_bits & RC_WEAKREFS) || (type->flags & RC_TYPE_INTERNAL_WEAKREF);
+    pass->any_finalizers |= type->finalize && !(head->gc_bits & RC_FINALIZED);
+}
+
+/* An unreachable object joins U, held by one extra reference (the hold)
+ * from here to its end, so that none can die while user code runs. A
+ * reachable one (or one that does not fit in U) survives. */
 static void classify(gc_pass *pass, void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
     if (!(head->gc_bits & RC_MARK) && append_unreachable(pass, obj)) {
         head->gc_bits |= RC_UNREACHABLE;
+        head->refcnt++;
+        note_unreachable(pass, head);
         settle(pass, obj, 2);
         return;
     }
@@ -293,13 +319,34 @@ static void classify(gc_pass *pass, void *obj)
     pass->survivors++;
 }
 
+static void span_classify(const rc_block_span *span, void *arg) { each_in_span(span, arg, classify); }
+static void lists_classify(gc_pass *pass) { each_in_lists(pass, classify); }
+static const gc_step step_classify = {span_classify, lists_classify};
+
+/* In a full collection classifying changes no object's membership of S
+ * (every generation goes to 2), so restore and classify share one pass. */
+static void restore_classify(gc_pass *pass, void *obj)
+{
+    restore_s(pass, obj);
+    classify(pass, obj);
+}
+
+static void span_restore_classify(const rc_block_span *span, void *arg)
+{
+    each_in_span(span, arg, restore_classify);
+}
+
 /* Finds the unreachable of S (into pass->unreach) and settles survivors. */
 static void find_unreachable(gc_pass *pass)
 {
-    for_each_in_set(pass, subtract_in_set);
-    mark_group(pass, for_each_in_set, mark_root_in_set, rescan_in_set);
-    for_each_in_set(pass, restore_in_set);
-    for_each_in_set(pass, classify);
+    run_step(pass, &step_subtract);
+    mark_set(pass);
+    if (pass->gen == 2 && pass->scan_mode) {
+        rc_alloc_object_spans(pass->heap, span_restore_classify, pass);
+    } else {
+        run_step(pass, &step_restore);
+        run_step(pass, &step_classify);
+    }
     for (unsigned l = 0; l < pass->nlists; l++)
         rc_track_recycle(pass->heap, l, &pass->lists[l]);
 }
@@ -333,7 +380,7 @@ static void visit_mark_plain(void *slot, void *arg)
 {
     gc_pass *pass = arg;
     void *child = *(void **)slot;
-    if (!child || !in_unreachable(pass, child))
+    if (!child || !in_unreachable(child, 0))
         return;
     rc_object_head *head = rc_head_of(child);
     if (!(head->gc_bits & RC_MARK)) {
@@ -369,6 +416,17 @@ static void rescan_plain(gc_pass *pass, void *obj)
         scan_plain(pass, obj);
 }
 
+/* Marks, without touching counts, what legacy-finalizer objects reach in U. */
+static void mark_legacy_reachable(gc_pass *pass)
+{
+    pass->stack_overflow = false;
+    each_unreachable(pass, mark_if_legacy);
+    while (pass->stack_overflow) {
+        pass->stack_overflow = false;
+        each_unreachable(pass, rescan_plain);
+    }
+}
+
 static void clear_temp_bits(gc_pass *pass, void *obj)
 {
     (void)pass;
@@ -381,7 +439,7 @@ static void clear_temp_bits(gc_pass *pass, void *obj)
 static void set_aside_uncollectable(gc_pass *pass)
 {
     rc_heap *heap = pass->heap;
-    mark_group(pass, for_each_unreachable, mark_if_legacy, rescan_plain);
+    mark_legacy_reachable(pass);
     pass->uncollectable = partition_unreachable(pass, is_unmarked);
     for (size_t i = 0; i < pass->uncollectable; i++) {
         void *obj = pass->unreach[pass->unreach_len + i];
@@ -390,8 +448,8 @@ static void set_aside_uncollectable(gc_pass *pass)
         rc_track_move(heap, obj, pass->next_gen);
         bool save = (head->type->flags & RC_TYPE_LEGACY_FINALIZE) ||
                     (heap->gc.debug & RC_GC_DEBUG_SAVEALL);
-        if (save && !rc_gc_garbage_append(heap, rc_incref(obj)))
-            rc_decref(obj);
+        if (!save || !rc_gc_garbage_append(heap, obj))
+            rc_decref(obj); /* the hold; the object lives on */
     }
 }
 
@@ -406,7 +464,7 @@ static void print_found(gc_pass *pass)
             rc_gc_debug_object(pass->heap, "uncollectable", pass->unreach[pass->unreach_len + i]);
 }
 
-static void add_hold(gc_pass *pass, void *obj)
+static void add_hold_count(gc_pass *pass, void *obj)
 {
     (void)pass;
     rc_head_of(obj)->refcnt++;
@@ -420,10 +478,10 @@ static void remove_hold_count(gc_pass *pass, void *obj)
 
 static void finalize_one(gc_pass *pass, void *obj)
 {
-    (void)pass;
     rc_object_head *head = rc_head_of(obj);
     if (head->type->finalize && !(head->gc_bits & RC_FINALIZED)) {
         head->gc_bits |= RC_FINALIZED;
+        pass->user_code_ran = true;
         head->type->finalize(obj);
     }
 }
@@ -452,20 +510,21 @@ static void release_resurrected(gc_pass *pass, size_t count)
 static void find_resurrected(gc_pass *pass)
 {
     release_resurrected(pass, partition_unreachable(pass, still_unreachable));
-    for_each_unreachable(pass, remove_hold_count);
-    for_each_unreachable(pass, subtract_in_unreachable);
-    mark_group(pass, for_each_unreachable, mark_root_in_unreachable, rescan_in_unreachable);
-    for_each_unreachable(pass, restore_in_unreachable);
-    for_each_unreachable(pass, add_hold);
+    each_unreachable(pass, remove_hold_count);
+    each_unreachable(pass, subtract_u);
+    mark_unreachable(pass);
+    each_unreachable(pass, restore_u);
+    each_unreachable(pass, add_hold_count);
     release_resurrected(pass, partition_unreachable(pass, is_unmarked));
 }
 
 static void clear_references(gc_pass *pass, void *obj)
 {
     (void)pass;
-    const rc_type *type = rc_head_of(obj)->type;
-    if (type->traverse)
-        type->traverse(obj, rc_release_visit, NULL);
+    rc_object_head *head = rc_head_of(obj);
+    head->gc_bits &= ~RC_GC_TEMP_BITS;
+    if (head->type->traverse)
+        head->type->traverse(obj, rc_release_visit, NULL);
 }
 
 static void drop_hold(gc_pass *pass, void *obj)
@@ -483,13 +542,13 @@ static void save_or_drop(gc_pass *pass, void *obj)
 /* Step 7: the rest is garbage: cleared and freed, or saved (SAVEALL). */
 static void delete_garbage(gc_pass *pass)
 {
-    for_each_unreachable(pass, clear_temp_bits);
     if (pass->heap->gc.debug & RC_GC_DEBUG_SAVEALL) {
-        for_each_unreachable(pass, save_or_drop);
+        each_unreachable(pass, clear_temp_bits);
+        each_unreachable(pass, save_or_drop);
         return;
     }
-    for_each_unreachable(pass, clear_references);
-    for_each_unreachable(pass, drop_hold);
+    each_unreachable(pass, clear_references);
+    each_unreachable(pass, drop_hold);
 }
 
 /* ---- the driver ---- */
@@ -529,7 +588,9 @@ static void start_pass(gc_pass *pass, rc_heap *heap, unsigned gen)
 {
     *pass = (gc_pass){.heap = heap, .gen = gen, .next_gen = gen < 2 ? gen + 1 : 2};
     pass->scan_mode = gen == 2 || heap->objects.young_overflow;
-    if (pass->scan_mode) {
+    if (gen == 2) {
+        rc_track_detach_all_young(heap); /* all of them are re-placed */
+    } else if (pass->scan_mode) {
         /* every young object of S is re-placed below: lists can be trusted
          * again unless generation 1 is left out of S */
         if (gen >= 1)
@@ -551,11 +612,12 @@ rc_gc_result rc_gc_collect_heap(rc_heap *heap, unsigned gen)
     rc_gc_result result = {pass.unreach_len, pass.uncollectable, pass.survivors};
     print_found(&pass);
     /* From here on user code may run; U is held. */
-    for_each_unreachable(&pass, add_hold);
-    if (pass.unreach_len)
-        heap->hooks.clear_weakrefs_unreachable(heap, pass.unreach, pass.unreach_len);
-    for_each_unreachable(&pass, finalize_one);
-    find_resurrected(&pass);
+    if (pass.any_weakrefs)
+        pass.user_code_ran = heap->hooks.clear_weakrefs_unreachable(heap, pass.unreach, pass.unreach_len);
+    if (pass.any_finalizers)
+        each_unreachable(&pass, finalize_one);
+    if (pass.user_code_ran) /* else nothing could have made U reachable */
+        find_resurrected(&pass);
     delete_garbage(&pass);
     return_scratch(&pass);
     return result;

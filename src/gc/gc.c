@@ -49,7 +49,9 @@ static void print_done(rc_heap *heap, const rc_gc_result *result, uint64_t pause
 }
 
 /* CPython's counters: a collection of gen adds one to count[gen+1] and
- * zeroes count[0..gen]; the long-lived figures pace full collections. */
+ * zeroes count[0..gen]. Full collections are paced by long_lived_total and
+ * objects.old_pending (CPython's long_lived_pending, but exact: objects
+ * promoted to generation 2 that died since do not count). */
 static void update_counters(rc_heap *heap, unsigned gen, const rc_gc_result *result)
 {
     rc_gc_state *gc = &heap->gc;
@@ -57,12 +59,8 @@ static void update_counters(rc_heap *heap, unsigned gen, const rc_gc_result *res
         gc->count[gen + 1]++;
     for (unsigned g = 1; g <= gen; g++)
         gc->count[g] = 0;
-    if (gen == 1)
-        gc->long_lived_pending += result->survivors;
-    if (gen == 2) {
-        gc->long_lived_pending = 0;
+    if (gen == 2)
         gc->long_lived_total = result->survivors;
-    }
 }
 
 static void record_stats(rc_heap *heap, unsigned gen, const rc_gc_result *result, uint64_t pause)
@@ -115,7 +113,7 @@ static void collect_due(rc_heap *heap)
         size_t count = gen == 0 ? heap->objects.count0 : gc->count[gen];
         if (count <= gc->threshold[gen])
             continue;
-        if (gen == 2 && gc->long_lived_pending < gc->long_lived_total / 4)
+        if (gen == 2 && heap->objects.old_pending < gc->long_lived_total / 4)
             continue;
         collect_with_callbacks(heap, (unsigned)gen);
         return;

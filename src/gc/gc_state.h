@@ -23,8 +23,9 @@ typedef struct rc_gc_state {
     unsigned debug;
     FILE *debug_out; /* NULL: stderr */
     rc_gc_stats stats[RC_GC_GENERATIONS];
-    size_t long_lived_total;   /* survivors of the last full collection */
-    size_t long_lived_pending; /* promoted to generation 2 since then */
+    size_t long_lived_total; /* survivors of the last full collection; the
+                                objects waiting for the next one are
+                                objects.old_pending */
 
     void **garbage;
     size_t garbage_len, garbage_cap;

@@ -11,7 +11,9 @@
  *   WKR   weak references to the object exist (the weakref layer's table)
  *   LRG   the block is a large block (not in a pool)
  *   MRK, SCN, UNR   the collector's marks, clear outside a collection
- *   index position in young[gen] (generations 0 and 1), RC_INDEX_NONE else
+ *   index position in young[gen] (generations 0 and 1); in generation 2,
+ *         RC_INDEX_PENDING until a full collection examined it, then
+ *         RC_INDEX_NONE; RC_INDEX_NONE in the permanent generation
  *
  * An untracked object has gen = 0, index = 0 and TRK clear.
  */
@@ -33,6 +35,7 @@ enum {
     RC_INDEX_SHIFT = 9,
 };
 #define RC_INDEX_NONE (UINT32_MAX >> RC_INDEX_SHIFT)
+#define RC_INDEX_PENDING 0u /* generation 2: not yet examined by a full collection */
 #define RC_GC_TEMP_BITS (RC_MARK | RC_SCANNED | RC_UNREACHABLE)
 
 /* Internal type flags, above the public RC_TYPE_* ones. */
@@ -85,8 +88,14 @@ RC_INTERNAL void rc_track_move(rc_heap *heap, void *obj, unsigned gen);
  * empty, gen_count[gen] drops by the objects taken, and each of them must
  * then be given a place with rc_track_place before user code runs. */
 RC_INTERNAL void rc_track_detach_young(rc_heap *heap, unsigned gen, rc_track_list *out);
+/* For a full collection: empties both young lists; every object of
+ * generations 0 and 1 is then in no list and uncounted, and must be given
+ * a place with rc_track_place before user code runs. */
+RC_INTERNAL void rc_track_detach_all_young(rc_heap *heap);
 /* Puts a tracked object that is in no list (detached) in generation gen. */
 RC_INTERNAL void rc_track_place(rc_heap *heap, void *obj, unsigned gen);
+/* A full collection examined obj, of generation 2: no longer pending. */
+RC_INTERNAL void rc_track_examined(rc_heap *heap, void *obj);
 /* Gives a detached list's buffer back for reuse (or frees it). */
 RC_INTERNAL void rc_track_recycle(rc_heap *heap, unsigned gen, rc_track_list *list);
 RC_INTERNAL void rc_track_fini(rc_heap *heap);

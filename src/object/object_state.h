@@ -10,6 +10,12 @@
  * except that while young_overflow is set, some young objects may carry
  * RC_INDEX_NONE (their list could not grow) and are found by scanning.
  *
+ * old_pending counts the live objects of generation 2 that arrived there
+ * since the last full collection examined it ("waiting to be examined");
+ * they carry index 0 (RC_INDEX_PENDING), the examined ones RC_INDEX_NONE.
+ * Deaths uncount them, so objects that die by reference counting soon
+ * after promotion do not bring on full collections.
+ *
  * count0 counts allocations minus deallocations of objects whose type has
  * traverse since the last collection; when it passes collect_at, the heap's
  * collect_due hook runs (collect_at is SIZE_MAX while automatic collection
@@ -36,6 +42,7 @@ typedef struct rc_track_list {
 typedef struct rc_object_state {
     rc_track_list young[2];
     size_t gen_count[4];
+    size_t old_pending;
     size_t count0;
     size_t collect_at;
     bool young_overflow;

@@ -4,7 +4,8 @@
  * young[gen].items[index] unless its index is RC_INDEX_NONE, which happens
  * only when a list could not grow (young_overflow is then set and the
  * collector scans pools instead of trusting the lists); gen_count[g] counts
- * the tracked objects of generation g. Removal swaps the last item into the
+ * the tracked objects of generation g; old_pending counts those of
+ * generation 2 with RC_INDEX_PENDING. Removal swaps the last item into the
  * hole, so removal is O(1) and lists have no holes.
  */
 #include "object_internal.h"
@@ -40,6 +41,9 @@ void rc_track_place(rc_heap *heap, void *obj, unsigned gen)
         } else {
             state->young_overflow = true;
         }
+    } else if (gen == 2) {
+        index = RC_INDEX_PENDING;
+        state->old_pending++;
     }
     rc_set_gen_index(rc_head_of(obj), gen, index);
     state->gen_count[gen]++;
@@ -52,7 +56,10 @@ static void unplace(rc_heap *heap, void *obj)
     rc_object_head *head = rc_head_of(obj);
     unsigned gen = rc_gen_of(head);
     uint32_t index = rc_index_of(head);
-    if (gen < 2 && index != RC_INDEX_NONE) {
+    if (gen == 2 && index == RC_INDEX_PENDING) {
+        RC_ASSERT(state->old_pending > 0);
+        state->old_pending--;
+    } else if (gen < 2 && index != RC_INDEX_NONE) {
         rc_track_list *list = &state->young[gen];
         RC_ASSERT(index < list->len && list->items[index] == obj);
         void *last = list->items[--list->len];
@@ -87,6 +94,15 @@ void rc_track_move(rc_heap *heap, void *obj, unsigned gen)
     rc_track_place(heap, obj, gen);
 }
 
+void rc_track_examined(rc_heap *heap, void *obj)
+{
+    rc_object_head *head = rc_head_of(obj);
+    if (rc_index_of(head) == RC_INDEX_PENDING) {
+        rc_set_gen_index(head, 2, RC_INDEX_NONE);
+        heap->objects.old_pending--;
+    }
+}
+
 void rc_track_detach_young(rc_heap *heap, unsigned gen, rc_track_list *out)
 {
     rc_object_state *state = &heap->objects;
@@ -94,6 +110,16 @@ void rc_track_detach_young(rc_heap *heap, unsigned gen, rc_track_list *out)
     state->young[gen] = (rc_track_list){0};
     RC_ASSERT(state->gen_count[gen] >= out->len);
     state->gen_count[gen] -= out->len;
+}
+
+void rc_track_detach_all_young(rc_heap *heap)
+{
+    rc_object_state *state = &heap->objects;
+    for (unsigned gen = 0; gen < 2; gen++) {
+        state->young[gen].len = 0;
+        state->gen_count[gen] = 0;
+    }
+    state->young_overflow = false;
 }
 
 void rc_track_recycle(rc_heap *heap, unsigned gen, rc_track_list *list)
@@ -119,6 +145,7 @@ void rc_track_fini(rc_heap *heap)
 
 typedef struct census {
     size_t counted[4];
+    size_t pending;
     size_t unindexed;
     int bad;
 } census;
@@ -134,6 +161,8 @@ static void census_span(const rc_block_span *span, void *arg)
         c->counted[gen]++;
         if (gen < 2 && rc_index_of(head) == RC_INDEX_NONE)
             c->unindexed++;
+        if (gen == 2 && rc_index_of(head) == RC_INDEX_PENDING)
+            c->pending++;
         if (head->gc_bits & RC_GC_TEMP_BITS)
             c->bad++;
     }
@@ -150,12 +179,14 @@ int rc_track_validate(rc_heap *heap)
                 return -1;
         }
     }
-    census c = {{0}, 0, 0};
+    census c = {{0}, 0, 0, 0};
     rc_alloc_object_spans(heap, census_span, &c);
     for (unsigned gen = 0; gen < 4; gen++)
         if (c.counted[gen] != state->gen_count[gen])
             return -2;
     if (c.unindexed && !state->young_overflow)
         return -3;
+    if (c.pending != state->old_pending)
+        return -5;
     return c.bad ? -4 : 0;
 }

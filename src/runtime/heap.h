@@ -39,8 +39,9 @@ typedef struct rc_heap_hooks {
     void (*weakref_dying)(rc_heap *heap, void *obj);
     /* The collector found objs unreachable (each carries RC_UNREACHABLE):
      * clear weak references to them and those among them, run the
-     * callbacks of the cleared ones that are not themselves unreachable. */
-    void (*clear_weakrefs_unreachable)(rc_heap *heap, void *const *objs, size_t n);
+     * callbacks of the cleared ones that are not themselves unreachable.
+     * Returns true if any callback ran. */
+    bool (*clear_weakrefs_unreachable)(rc_heap *heap, void *const *objs, size_t n);
 } rc_heap_hooks;
 
 struct rc_heap {

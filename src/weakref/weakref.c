@@ -135,8 +135,10 @@ static void clear_list(rc_heap *heap, void *obj, callback_chain *chain,
     }
 }
 
-static void run_chain(struct rc_weakref *ref)
+/* Runs the callbacks of the chain; true if there was any. */
+static bool run_chain(struct rc_weakref *ref)
 {
+    bool ran = ref != NULL;
     while (ref) {
         struct rc_weakref *next = ref->pending_next;
         rc_weakref_callback callback = ref->callback;
@@ -146,6 +148,7 @@ static void run_chain(struct rc_weakref *ref)
         rc_decref(ref);
         ref = next;
     }
+    return ran;
 }
 
 static bool always(const struct rc_weakref *ref)
@@ -171,7 +174,7 @@ static void weakref_dying(rc_heap *heap, void *obj)
     rc_weak_unlink(heap, obj);
 }
 
-static void clear_weakrefs_unreachable(rc_heap *heap, void *const *objs, size_t n)
+static bool clear_weakrefs_unreachable(rc_heap *heap, void *const *objs, size_t n)
 {
     callback_chain chain = {NULL, &chain.first};
     for (size_t i = 0; i < n; i++) {
@@ -184,7 +187,7 @@ static void clear_weakrefs_unreachable(rc_heap *heap, void *const *objs, size_t 
         if (head->gc_bits & RC_WEAKREFS)
             clear_list(heap, objs[i], &chain, reachable);
     }
-    run_chain(chain.first);
+    return run_chain(chain.first);
 }
 
 int rc_weak_init(rc_heap *heap)
