@@ -32,8 +32,11 @@
  *     they reach, survive;
  *  7. clears the references held by the rest through traverse, which frees
  *     them (or, with RC_GC_DEBUG_SAVEALL, appends them to the garbage list).
- * It returns the number of unreachable objects found (resurrected ones
- * included, as CPython counts them) plus the uncollectable.
+ * It returns the number of objects it freed (or saved, under SAVEALL): the
+ * unreachable ones that stayed unreachable after their finalizers ran, as
+ * CPython 3.9+ counts them, plus the uncollectable. While a collection runs
+ * its unreachable objects belong to no generation: rc_gc_for_each_object
+ * and rc_gc_for_each_referrer do not show them.
  */
 #ifndef RECLAIM_GC_H
 #define RECLAIM_GC_H
@@ -46,9 +49,9 @@ extern "C" {
 
 #define RC_GC_GENERATIONS 3
 
-/* Collects generations 0..generation (0, 1 or 2). Returns the unreachable
- * objects found plus the uncollectable; 0 if a collection is already
- * running; RC_EINVAL for another generation. */
+/* Collects generations 0..generation (0, 1 or 2). Returns the objects
+ * collected plus the uncollectable; 0 if a collection is already running;
+ * RC_EINVAL for another generation. */
 RC_API long rc_gc_collect(int generation);
 
 RC_API void rc_gc_enable(void);
@@ -62,7 +65,7 @@ RC_API void rc_gc_set_threshold(size_t t0, size_t t1, size_t t2);
 
 typedef struct rc_gc_stats {
     size_t collections;   /* collections of this generation */
-    size_t collected;     /* unreachable objects they found */
+    size_t collected;     /* objects they collected */
     size_t uncollectable; /* objects they found uncollectable */
     uint64_t pause_ns_total;
     uint64_t pause_ns_max;
@@ -96,7 +99,7 @@ RC_API void rc_gc_garbage_clear(void);         /* drops the list's references */
 typedef enum { RC_GC_START, RC_GC_STOP } rc_gc_phase;
 typedef struct rc_gc_info {
     int generation;
-    size_t collected;     /* at RC_GC_STOP: unreachable objects found */
+    size_t collected;     /* at RC_GC_STOP: objects collected */
     size_t uncollectable; /* at RC_GC_STOP */
 } rc_gc_info;
 typedef void (*rc_gc_callback)(rc_gc_phase phase, const rc_gc_info *info, void *arg);

@@ -40,7 +40,8 @@ RC_API size_t rc_weakref_count(const void *obj);
 typedef struct rc_finalizer rc_finalizer;
 typedef void (*rc_finalizer_fn)(void *arg);
 /* Registers fn(arg) to run when obj dies. Returns a new reference to the
- * finalizer, NULL with a message on failure. */
+ * finalizer, NULL with a message if obj or fn is NULL, obj is immortal, or
+ * memory is short. */
 RC_API rc_finalizer *rc_finalize(void *obj, rc_finalizer_fn fn, void *arg);
 /* True until the finalizer has run or been detached. */
 RC_API bool rc_finalizer_alive(const rc_finalizer *f);

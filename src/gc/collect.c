@@ -199,7 +199,8 @@ static inline void each_in_lists(gc_pass *pass, gc_object_fn fn)
     for (unsigned l = 0; l < pass->nlists; l++) {
         void **items = pass->lists[l].items;
         for (uint32_t i = 0, n = pass->lists[l].len; i < n; i++)
-            fn(pass, items[i]);
+            if (items[i]) /* holes left by objects that died */
+                fn(pass, items[i]);
     }
 }
 
@@ -609,7 +610,7 @@ rc_gc_result rc_gc_collect_heap(rc_heap *heap, unsigned gen)
     start_pass(&pass, heap, gen);
     find_unreachable(&pass);
     set_aside_uncollectable(&pass);
-    rc_gc_result result = {pass.unreach_len, pass.uncollectable, pass.survivors};
+    rc_gc_result result = {0, pass.uncollectable, pass.survivors};
     print_found(&pass);
     /* From here on user code may run; U is held. */
     if (pass.any_weakrefs)
@@ -618,6 +619,7 @@ rc_gc_result rc_gc_collect_heap(rc_heap *heap, unsigned gen)
         each_unreachable(&pass, finalize_one);
     if (pass.user_code_ran) /* else nothing could have made U reachable */
         find_resurrected(&pass);
+    result.collected = pass.unreach_len; /* CPython 3.9+: resurrected ones are not */
     delete_garbage(&pass);
     return_scratch(&pass);
     return result;

@@ -50,9 +50,10 @@ static int vec_deliver(object_vec *vec, rc_object_fn fn, void *arg)
     return status;
 }
 
+/* Unreachable objects of a running collection belong to no generation. */
 static bool gen_matches(const rc_object_head *head, int gen)
 {
-    if (!(head->gc_bits & RC_TRACKED))
+    if ((head->gc_bits & (RC_TRACKED | RC_UNREACHABLE)) != RC_TRACKED)
         return false;
     unsigned g = rc_gen_of(head);
     return gen < 0 ? g != RC_GEN_PERMANENT : g == (unsigned)gen;

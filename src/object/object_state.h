@@ -6,6 +6,7 @@
  * header records, so that a young collection touches only young objects;
  * older objects are found by scanning the object pools. Invariants:
  *   young[g].items[i] == obj  <=>  obj tracked, gen(obj) == g, index(obj) == i
+ *   young[g].holes == number of NULL entries among items[0..len)
  *   gen_count[g] == number of tracked objects in generation g
  * except that while young_overflow is set, some young objects may carry
  * RC_INDEX_NONE (their list could not grow) and are found by scanning.
@@ -34,9 +35,10 @@
 #include <stdint.h>
 
 typedef struct rc_track_list {
-    void **items;
+    void **items; /* NULL entries are holes left by removed objects */
     uint32_t len;
     uint32_t cap;
+    uint32_t holes;
 } rc_track_list;
 
 typedef struct rc_object_state {

@@ -17,7 +17,7 @@
  * looks at it; its LARGE bit and its type pointer are kept for the loop.
  */
 #include "object_internal.h"
-#include "../alloc/alloc.h"
+#include "../alloc/object_block.h"
 
 enum { LINK_HIGH_SHIFT = 20 };
 
@@ -64,12 +64,14 @@ static void release_loop(rc_heap *heap)
     state->releasing = true;
     void *obj;
     while ((obj = release_pop(state)) != NULL) {
-        const rc_type *type = rc_head_of(obj)->type;
+        rc_object_head *head = rc_head_of(obj);
+        const rc_type *type = head->type;
+        bool large = (head->gc_bits & RC_LARGE) != 0;
         if (type->traverse)
             type->traverse(obj, rc_release_visit, NULL);
         if (type->destroy)
             type->destroy(obj);
-        rc_alloc_free_block(heap, rc_object_block(obj));
+        rc_alloc_free_object(heap, head, large);
     }
     state->releasing = false;
 }
@@ -113,10 +115,16 @@ void rc_decref_slow(void *obj)
         rc_fatal("rc_decref(%p): the object is already dead (reference count 0): a "
                  "reference was dropped twice, or the object was used after it was freed",
                  obj);
-    rc_heap *heap = rc_object_heap(obj);
-    rc_heap_check_access(heap, "rc_decref (last reference)");
+    rc_heap *heap = rc_alloc_object_owner(head, head->gc_bits & RC_LARGE);
     head->refcnt = 0;
+    if (RC_LIKELY(heap == rc_thread_heap())) {
+        object_dies(heap, obj);
+        return;
+    }
+    bool taken = rc_heap_take(heap, "rc_decref (last reference)");
     object_dies(heap, obj);
+    if (taken)
+        rc_heap_release(heap);
 }
 
 bool rc_object_is_releasing(rc_heap *heap)

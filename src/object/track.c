@@ -5,8 +5,13 @@
  * only when a list could not grow (young_overflow is then set and the
  * collector scans pools instead of trusting the lists); gen_count[g] counts
  * the tracked objects of generation g; old_pending counts those of
- * generation 2 with RC_INDEX_PENDING. Removal swaps the last item into the
- * hole, so removal is O(1) and lists have no holes.
+ * generation 2 with RC_INDEX_PENDING.
+ *
+ * Removal leaves a hole (NULL): it writes only the list, never another
+ * object's header, which a swap with the last entry would (a cache miss on
+ * most deaths). Collections skip holes; an append that finds the list full
+ * compacts it instead of growing it when at least half of it is holes, so a
+ * list never holds more than twice its live entries plus one growth step.
  */
 #include "object_internal.h"
 #include "../alloc/alloc.h"
@@ -28,6 +33,33 @@ static bool list_grow(rc_heap *heap, rc_track_list *list)
     return true;
 }
 
+/* Squeezes the holes out of young[gen], renumbering the objects moved. */
+static void list_compact(rc_track_list *list, unsigned gen)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < list->len; i++) {
+        void *obj = list->items[i];
+        if (!obj)
+            continue;
+        if (kept != i) {
+            list->items[kept] = obj;
+            rc_set_gen_index(rc_head_of(obj), gen, kept);
+        }
+        kept++;
+    }
+    list->len = kept;
+    list->holes = 0;
+}
+
+static bool list_make_room(rc_heap *heap, rc_track_list *list, unsigned gen)
+{
+    if (list->holes >= list->len / 2 && list->holes > 0) {
+        list_compact(list, gen);
+        return true;
+    }
+    return list_grow(heap, list);
+}
+
 /* Puts obj, tracked and in no list, into generation gen. */
 void rc_track_place(rc_heap *heap, void *obj, unsigned gen)
 {
@@ -35,7 +67,7 @@ void rc_track_place(rc_heap *heap, void *obj, unsigned gen)
     uint32_t index = RC_INDEX_NONE;
     if (gen < 2) {
         rc_track_list *list = &state->young[gen];
-        if (list->len < list->cap || list_grow(heap, list)) {
+        if (list->len < list->cap || list_make_room(heap, list, gen)) {
             index = list->len++;
             list->items[index] = obj;
         } else {
@@ -62,11 +94,8 @@ static void unplace(rc_heap *heap, void *obj)
     } else if (gen < 2 && index != RC_INDEX_NONE) {
         rc_track_list *list = &state->young[gen];
         RC_ASSERT(index < list->len && list->items[index] == obj);
-        void *last = list->items[--list->len];
-        if (last != obj) {
-            list->items[index] = last;
-            rc_set_gen_index(rc_head_of(last), gen, index);
-        }
+        list->items[index] = NULL;
+        list->holes++;
     }
     RC_ASSERT(state->gen_count[gen] > 0);
     state->gen_count[gen]--;
@@ -108,15 +137,15 @@ void rc_track_detach_young(rc_heap *heap, unsigned gen, rc_track_list *out)
     rc_object_state *state = &heap->objects;
     *out = state->young[gen];
     state->young[gen] = (rc_track_list){0};
-    RC_ASSERT(state->gen_count[gen] >= out->len);
-    state->gen_count[gen] -= out->len;
+    RC_ASSERT(state->gen_count[gen] == out->len - out->holes);
+    state->gen_count[gen] -= out->len - out->holes;
 }
 
 void rc_track_detach_all_young(rc_heap *heap)
 {
     rc_object_state *state = &heap->objects;
     for (unsigned gen = 0; gen < 2; gen++) {
-        state->young[gen].len = 0;
+        state->young[gen].len = state->young[gen].holes = 0;
         state->gen_count[gen] = 0;
     }
     state->young_overflow = false;
@@ -173,11 +202,18 @@ int rc_track_validate(rc_heap *heap)
     rc_object_state *state = &heap->objects;
     for (unsigned gen = 0; gen < 2; gen++) {
         rc_track_list *list = &state->young[gen];
+        uint32_t holes = 0;
         for (uint32_t i = 0; i < list->len; i++) {
+            if (!list->items[i]) {
+                holes++;
+                continue;
+            }
             rc_object_head *head = rc_head_of(list->items[i]);
             if (!(head->gc_bits & RC_TRACKED) || rc_gen_of(head) != gen || rc_index_of(head) != i)
                 return -1;
         }
+        if (holes != list->holes)
+            return -6;
     }
     census c = {{0}, 0, 0, 0};
     rc_alloc_object_spans(heap, census_span, &c);

@@ -55,17 +55,37 @@ struct rc_heap {
     bool destroying;          /* inside rc_heap_destroy */
 };
 
-/* The calling thread's token (never 0) and current heap (may be NULL). */
+/* The calling thread's current heap (thread.c); read inline on every
+ * implicit-heap call, so it uses the initial-exec TLS model. */
+RC_INTERNAL extern _Thread_local rc_heap *rc_tls_heap __attribute__((tls_model("initial-exec")));
+
+/* The calling thread's token (never 0). */
 RC_INTERNAL uintptr_t rc_thread_token(void);
-RC_INTERNAL rc_heap *rc_thread_heap(void);
+
+/* The calling thread's current heap (may be NULL). */
+static inline rc_heap *rc_thread_heap(void)
+{
+    return rc_tls_heap;
+}
 
 /* The heap the calling thread works on for an implicit-heap call: its
  * current heap, made on first use. NULL (message set) if none can be made. */
-RC_INTERNAL rc_heap *rc_heap_for_call(void);
+static inline rc_heap *rc_heap_for_call(void)
+{
+    rc_heap *heap = rc_tls_heap;
+    return RC_LIKELY(heap != NULL) ? heap : rc_heap_current();
+}
 
 /* Stops the process unless the calling thread may work on heap (owns it,
  * or nobody does). `what` names the operation for the message. */
 RC_INTERNAL void rc_heap_check_access(rc_heap *heap, const char *what);
+
+/* For work on a heap that is not the caller's current one (dropping the last
+ * reference to one of its objects): takes the heap for the duration if no
+ * thread owns it (true: give it back with rc_heap_release), goes ahead if
+ * the caller owns it (false), stops the process if another thread does. */
+RC_INTERNAL bool rc_heap_take(rc_heap *heap, const char *what);
+RC_INTERNAL void rc_heap_release(rc_heap *heap);
 
 /* rc_heap_destroy's last word to the thread layer: heap is gone, so it is no
  * thread's current or implicit heap any more. */

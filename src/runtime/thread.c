@@ -3,7 +3,7 @@
  * Invariants:
  *  - a heap is owned (heap->owner == token) by at most one thread, the one
  *    whose current heap it is; owner is 0 when no thread has it current;
- *  - current_heap != NULL implies current_heap->owner == this thread's token;
+ *  - rc_tls_heap != NULL implies rc_tls_heap->owner == this thread's token;
  *  - implicit_heap is the heap rc_heap_current made for this thread, if any;
  *    it is destroyed when the thread exits unless another thread owns it.
  * The thread token is the address of a thread-local byte: distinct for all
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 
 static _Thread_local char token_anchor;
-static _Thread_local rc_heap *current_heap;
+_Thread_local rc_heap *rc_tls_heap;
 static _Thread_local rc_heap *implicit_heap;
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
@@ -24,11 +24,6 @@ static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 uintptr_t rc_thread_token(void)
 {
     return (uintptr_t)&token_anchor;
-}
-
-rc_heap *rc_thread_heap(void)
-{
-    return current_heap;
 }
 
 static void thread_exit(void *unused)
@@ -42,7 +37,7 @@ static void thread_exit(void *unused)
     uintptr_t none = 0;
     /* Take it back to destroy it, unless another thread now owns it. */
     if (atomic_compare_exchange_strong(&implicit->owner, &none, rc_thread_token())) {
-        current_heap = implicit;
+        rc_tls_heap = implicit;
         rc_heap_destroy(implicit);
     } else {
         implicit->implicit = false; /* theirs now */
@@ -71,9 +66,23 @@ void rc_heap_check_access(rc_heap *heap, const char *what)
                  what, (void *)heap);
 }
 
+bool rc_heap_take(rc_heap *heap, const char *what)
+{
+    uintptr_t none = 0;
+    if (atomic_compare_exchange_strong(&heap->owner, &none, rc_thread_token()))
+        return true;
+    rc_heap_check_access(heap, what); /* returns only if the caller owns it */
+    return false;
+}
+
+void rc_heap_release(rc_heap *heap)
+{
+    atomic_store_explicit(&heap->owner, 0, memory_order_release);
+}
+
 rc_heap *rc_heap_use(rc_heap *heap)
 {
-    rc_heap *previous = current_heap;
+    rc_heap *previous = rc_tls_heap;
     if (heap == previous)
         return previous;
     if (heap) {
@@ -86,7 +95,7 @@ rc_heap *rc_heap_use(rc_heap *heap)
     }
     if (previous)
         atomic_store_explicit(&previous->owner, 0, memory_order_release);
-    current_heap = heap;
+    rc_tls_heap = heap;
     if (heap)
         rc_alloc_drain_remote(heap);
     return previous;
@@ -94,8 +103,8 @@ rc_heap *rc_heap_use(rc_heap *heap)
 
 rc_heap *rc_heap_current(void)
 {
-    if (RC_LIKELY(current_heap != NULL))
-        return current_heap;
+    if (RC_LIKELY(rc_tls_heap != NULL))
+        return rc_tls_heap;
     rc_heap *heap = implicit_heap;
     if (heap && atomic_load(&heap->owner) != 0) {
         heap->implicit = false; /* another thread took it: theirs now */
@@ -112,16 +121,10 @@ rc_heap *rc_heap_current(void)
     return heap;
 }
 
-rc_heap *rc_heap_for_call(void)
-{
-    rc_heap *heap = current_heap;
-    return RC_LIKELY(heap != NULL) ? heap : rc_heap_current();
-}
-
 void rc_thread_forget_heap(rc_heap *heap)
 {
-    if (current_heap == heap)
-        current_heap = NULL;
+    if (rc_tls_heap == heap)
+        rc_tls_heap = NULL;
     if (implicit_heap == heap)
         implicit_heap = NULL;
     atomic_store(&heap->owner, 0);

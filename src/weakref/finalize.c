@@ -68,8 +68,9 @@ static void on_object_death(rc_weakref *ref, void *arg)
 
 rc_finalizer *rc_finalize(void *obj, rc_finalizer_fn fn, void *arg)
 {
-    if (!obj || !fn) {
-        rc_set_error(RC_EINVAL, "rc_finalize: %s is NULL", obj ? "fn" : "obj");
+    if (!obj || !fn || rc_is_immortal(obj)) {
+        rc_set_error(RC_EINVAL, "rc_finalize: %s", !obj ? "obj is NULL" : !fn ? "fn is NULL"
+                                                   : "obj is immortal (it can never die)");
         return NULL;
     }
     rc_heap *heap = rc_object_heap(obj);

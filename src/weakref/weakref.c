@@ -67,8 +67,9 @@ void rc_weak_unlink(rc_heap *heap, struct rc_weakref *ref)
 
 rc_weakref *rc_weakref_new(void *obj, rc_weakref_callback callback, void *arg)
 {
-    if (!obj) {
-        rc_set_error(RC_EINVAL, "rc_weakref_new: obj is NULL");
+    if (!obj || rc_is_immortal(obj)) {
+        rc_set_error(RC_EINVAL, "rc_weakref_new: obj is %s",
+                     obj ? "immortal (it can never die)" : "NULL");
         return NULL;
     }
     rc_heap *heap = rc_object_heap(obj);

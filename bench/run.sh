@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# run.sh BUILD_DIR: runs every benchmark built in BUILD_DIR/bench and the
+# CPython scripts beside this file, then prints one table per workload with
+# each implementation's figure, reclaim's ratio to each peer, and PASS/MISS
+# against the targets of docs/benchmarks.md.
+#
+# Each program prints "RESULT <workload> <impl> <value> <unit>" lines; they
+# are gathered in BUILD_DIR/bench/results.txt. The malloc programs run three
+# times: on glibc, and with libmimalloc.so and libjemalloc.so in LD_PRELOAD.
+# A missing peer (library, Boehm program, python3) is skipped and its figures
+# show as "-". The exit status is 1 only if a reclaim program failed (a
+# crash or a wrong count); a MISS is a finding, not a failure.
+#
+# BENCH_QUICK=1 scales every workload down (a smoke test, not a measurement).
+set -uo pipefail
+
+build=${1:?usage: bench/run.sh BUILD_DIR}
+bin=$build/bench
+here=$(cd "$(dirname "$0")" && pwd)
+results=$bin/results.txt
+failed=0
+: >"$results" || exit 1
+
+# ---- scale ------------------------------------------------------------------
+if [[ ${BENCH_QUICK:-0} == 1 ]]; then
+  churn_args=(1000000 1); bintree_args=(16 1); py_bintree_args=(14 1)
+  gc_args=(1); memory_args=(19); limit=120
+else
+  churn_args=(); bintree_args=(); py_bintree_args=(17 3); gc_args=(); memory_args=()
+  limit=600
+fi
+
+# ---- finding the peers ------------------------------------------------------
+# The path CMake found (peers.env), else the dynamic linker's cache.
+find_so() {
+  local var=$1 name=$2 path=""
+  [[ -f $bin/peers.env ]] && path=$(sed -n "s/^$var=//p" "$bin/peers.env")
+  if [[ -z $path || ! -e $path ]]; then
+    path=$(ldconfig -p 2>/dev/null | awk -v n="$name" '$1 ~ "^"n"\\.so" {print $NF; exit}')
+  fi
+  [[ -n $path && -e $path ]] && echo "$path"
+}
+mimalloc_so=$(find_so MIMALLOC_SO libmimalloc)
+jemalloc_so=$(find_so JEMALLOC_SO libjemalloc)
+python=$(command -v python3 || true)
+
+# ---- running ------------------------------------------------------------------
+# run IMPL PROGRAM ARGS..: runs one program, keeps its RESULT lines for IMPL.
+# A line naming another malloc means LD_PRELOAD did not take: it is dropped.
+run() {
+  local impl=$1 out status
+  shift
+  echo "bench: running $impl: ${*##*/}" >&2
+  out=$(timeout "$limit" "$@")
+  status=$?
+  while read -r tag workload who value unit; do
+    [[ $tag == RESULT ]] || continue
+    if [[ $who != "$impl" ]]; then
+      echo "bench: expected $impl, the program ran on $who; result dropped" >&2
+      continue
+    fi
+    echo "$workload $who $value $unit" >>"$results"
+  done <<<"$out"
+  if ((status != 0)); then
+    echo "bench: $impl: $* exited with status $status" >&2
+    [[ $impl == reclaim ]] && failed=1
+  fi
+}
+
+# run_malloc PROGRAM ARGS..: on glibc and on each peer found.
+run_malloc() {
+  run glibc "$@"
+  if [[ -n $mimalloc_so ]]; then
+    LD_PRELOAD=$mimalloc_so run mimalloc "$@"
+  else
+    echo "bench: libmimalloc.so not found; skipped" >&2
+  fi
+  if [[ -n $jemalloc_so ]]; then
+    LD_PRELOAD=$jemalloc_so run jemalloc "$@"
+  else
+    echo "bench: libjemalloc.so not found; skipped" >&2
+  fi
+}
+
+# run_if IMPL PROGRAM ARGS..: runs it if it was built (or, for a script,
+# if python3 exists).
+run_if() {
+  local impl=$1 program=$2
+  if [[ $impl == cpython ]]; then
+    [[ -n $python ]] && { run cpython "$python" "${@:2}"; return; }
+  elif [[ -x $program ]]; then
+    run "$@"
+    return
+  fi
+  echo "bench: $impl: ${program##*/} not available; skipped" >&2
+  [[ $impl == reclaim ]] && failed=1
+}
+
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+export LD_PRELOAD="" PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the source tree
+run_malloc "$bin/churn_malloc" "${churn_args[@]}"
+run_if reclaim "$bin/churn_reclaim" "${churn_args[@]}"
+run_malloc "$bin/bintree_malloc" "${bintree_args[@]}"
+run_if boehm "$bin/bintree_boehm" "${bintree_args[@]}"
+run_if reclaim "$bin/bintree_reclaim" "${bintree_args[@]}"
+run_if cpython "$here/bintree.py" "${py_bintree_args[@]}"
+run_if reclaim "$bin/gc_reclaim" "${gc_args[@]}"
+run_if boehm "$bin/gc_boehm" "${gc_args[@]}"
+run_if cpython "$here/gc_cpython.py" "${gc_args[@]}"
+run_malloc "$bin/memory_malloc" "${memory_args[@]}"
+run_if boehm "$bin/memory_boehm" "${memory_args[@]}"
+run_if reclaim "$bin/memory_reclaim" "${memory_args[@]}"
+run_if cpython "$here/memory.py" "${memory_args[@]}"
+
+# ---- reporting ------------------------------------------------------------------
+# value WORKLOAD IMPL: the figure, empty if none.
+value() {
+  awk -v w="$1" -v i="$2" '$1 == w && $2 == i {print $3; exit}' "$results"
+}
+
+# ratio A B: A/B to two places, empty if either is missing.
+ratio() {
+  [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b}'
+}
+
+# table WORKLOAD TITLE IMPL..: each figure; reclaim's line carries its ratios.
+table() {
+  local workload=$1 title=$2 impl v unit ratios
+  shift 2
+  unit=$(awk -v w="$workload" '$1 == w {print $4; exit}' "$results")
+  printf '\n== %s (%s) ==\n' "$title" "${unit:-no results}"
+  for impl in "$@" reclaim; do
+    v=$(value "$workload" "$impl")
+    ratios=""
+    if [[ $impl == reclaim ]]; then
+      for peer in "$@"; do
+        r=$(ratio "$v" "$(value "$workload" "$peer")")
+        [[ -n $r ]] && ratios+="  reclaim/$peer = ${r}x"
+      done
+    fi
+    printf '  %-9s %10s%s\n' "$impl" "${v:--}" "$ratios"
+  done
+}
+
+passes=0 misses=0 unknown=0
+# verdict TEXT OK: one target line; OK is 1, 0 or empty (a figure missing).
+verdict() {
+  local word
+  case $2 in
+    1) word=PASS; passes=$((passes + 1)) ;;
+    0) word=MISS; misses=$((misses + 1)) ;;
+    *) word=N/A; unknown=$((unknown + 1)) ;;
+  esac
+  printf '  target: %-52s %s\n' "$1" "$word"
+}
+
+# target WORKLOAD PEER OP LIMIT TEXT: reclaim/PEER OP LIMIT (OP: <= or <).
+target() {
+  local r
+  r=$(ratio "$(value "$1" reclaim)" "$(value "$1" "$2")")
+  verdict "$5 (${r:--}x)" "$(compare "$r" "$3" "$4")"
+}
+
+# limit WORKLOAD LIMIT TEXT: reclaim's figure <= LIMIT.
+limit() {
+  local v
+  v=$(value "$1" reclaim)
+  verdict "$3 (${v:--})" "$(compare "$v" "<=" "$2")"
+}
+
+# compare X OP Y: 1 or 0, nothing if X is empty.
+compare() {
+  [[ -n $1 ]] && awk -v x="$1" -v op="$2" -v y="$3" \
+    'BEGIN {print (op == "<" ? x < y : x <= y) ? 1 : 0}'
+}
+
+echo
+echo "reclaim benchmarks: $(uname -m), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)" \
+  "${BENCH_QUICK:+(QUICK: smoke test only)}"
+echo "peers: mimalloc=${mimalloc_so:-missing} jemalloc=${jemalloc_so:-missing}" \
+  "boehm=$([[ -x $bin/gc_boehm ]] && echo built || echo missing)" \
+  "cpython=$([[ -n $python ]] && "$python" -c 'import platform; print(platform.python_version())' || echo missing)"
+echo "load average before the run: $load_before$(awk -v l="$load_before" \
+  'BEGIN {if (l > 0.5) print " (other work shares the cores: figures are noisy)"}')"
+
+table churn "churn: per malloc+free pair, 10,000 live blocks of 8..512 B" glibc mimalloc jemalloc
+target churn mimalloc "<=" 1 "churn no slower than mimalloc"
+
+table bintree "binary-trees depth ${bintree_args[0]:-20} (CPython ${py_bintree_args[0]}): per node" \
+  glibc mimalloc jemalloc boehm cpython
+target bintree mimalloc "<=" 1.5 "bintree within 1.5x of mimalloc"
+target bintree glibc "<" 1 "bintree faster than glibc"
+target bintree boehm "<" 1 "bintree faster than Boehm GC"
+target bintree cpython "<" 1 "bintree faster than CPython"
+
+table gc_pairs "full collection of 500,000 garbage pairs: per object" cpython
+target gc_pairs cpython "<=" 0.2 "pairs at most 1/5 of CPython"
+table gc_rings "full collection of 10,000 garbage rings of 100: per object" cpython
+target gc_rings cpython "<=" 0.2 "rings at most 1/5 of CPython"
+table gc_live "full collection of 1,000,000 live objects: per object" cpython boehm
+target gc_live cpython "<=" 0.2 "live at most 1/5 of CPython"
+target gc_live boehm "<=" 1 "live no slower than Boehm's full mark"
+
+table memory_rss "long-lived 4M-node tree: resident bytes per node" glibc mimalloc jemalloc boehm cpython
+limit memory_rss 32 "at most 32 bytes per node"
+table memory_heap "long-lived 4M-node tree: allocator's bytes in use per node" boehm
+table header_bytes "header bytes per tracked object" cpython
+
+echo
+echo "targets: $passes PASS, $misses MISS, $unknown N/A; results in $results"
+((failed)) && echo "bench: a reclaim benchmark failed or is missing (see above)" >&2
+exit "$failed"

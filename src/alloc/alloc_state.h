@@ -1,0 +1,62 @@
+/* alloc_state.h: the allocator's part of a heap (struct rc_heap.alloc).
+ *
+ * Invariants (checked by rc_alloc_validate, src/alloc/validate.c):
+ *  - used[kind][class] is a doubly-linked list of the heap's pools of that
+ *    kind and class worth allocating from. A pool leaves it when the
+ *    allocation slow path finds it full, and comes back (at the tail) when
+ *    RC_RELINK(capacity) of its blocks are free again (pool.h); pools that
+ *    ran out since the slow path last looked may still be on it. An empty
+ *    list is the shared constant rc_pool_sentinel, whose free list is NULL,
+ *    so the fast path needs no NULL check.
+ *  - usable is the list of arenas with at least one free pool, sorted by
+ *    number of free pools, fewest first (CPython's usable_arenas);
+ *    nfp2lasta[n] is the last arena of that list with n free pools, or NULL
+ *    if none has n. arenas lists every arena of the heap.
+ *  - large lists the heap's live large blocks (src/alloc/large.c).
+ *  - remote is a lock-free stack of blocks freed by threads that do not own
+ *    the heap (link at offset 8); they still count as used until drained.
+ */
+#ifndef RC_ALLOC_STATE_H
+#define RC_ALLOC_STATE_H
+
+#include "../internal.h"
+
+#include <stdatomic.h>
+
+#define RC_POOLS_PER_ARENA ((unsigned)(RC_ARENA_SIZE / RC_POOL_SIZE))
+#define RC_BLOCK_KINDS 2
+
+struct rc_pool;
+struct rc_arena;
+struct rc_large;
+
+typedef struct rc_alloc_state {
+    /* hot: read by every small allocation */
+    struct rc_pool *used[RC_BLOCK_KINDS][RC_SIZE_CLASSES];
+    struct rc_pool *used_tail[RC_BLOCK_KINDS][RC_SIZE_CLASSES]; /* NULL if empty */
+
+    /* arenas */
+    struct rc_arena *usable;
+    struct rc_arena *nfp2lasta[RC_POOLS_PER_ARENA + 1];
+    struct rc_arena *arenas;
+    size_t arenas_allocated, arenas_freed, arenas_current, arenas_highwater;
+
+    /* large blocks */
+    struct rc_large *large;
+    size_t large_blocks;    /* live large blocks */
+    size_t large_bytes;     /* their usable bytes */
+    size_t large_sys_bytes; /* what the system allocator gave for them */
+
+    /* blocks freed by other threads */
+    size_t remote_frees; /* drained so far */
+    char remote_pad_before[64];
+    _Atomic(void *) remote;
+    char remote_pad_after[64 - sizeof(void *)];
+
+    /* failure injection (rc_heap_inject_faults) */
+    unsigned fault_kinds; /* RC_FAULT_* still armed */
+    long fault_after;     /* requests to let through first */
+    bool fault_sticky;
+} rc_alloc_state;
+
+#endif

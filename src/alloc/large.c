@@ -1,0 +1,233 @@
+/* large.c: blocks over RC_SMALL_MAX bytes.
+ *
+ * A large block comes from the system allocator (rc_sys_malloc, so that
+ * RC_FAULT_MALLOC covers it) with a 48-byte header just before the block:
+ *
+ *   system block: [ 0 or 48 bytes of shift | header | block ... ]
+ *                                            ^h       ^h + 1, 16-aligned
+ *
+ * The header links the block into its heap's list (so rc_alloc_fini frees
+ * every one and rc_free is O(1)), and holds the heap, the size, the kind and
+ * a magic word, the block's address ^ RC_LARGE_LIVE.
+ *
+ * Telling a foreign pointer apart. rc_free gets any pointer. Pointers into
+ * arenas are found in the arena map; for the rest the question is whether
+ * p - 48 is one of our headers, and reading memory before an arbitrary
+ * pointer could fault. So:
+ *  1. a header never straddles a 4 KiB page: if the system block puts it
+ *     across a page boundary, the block is taken again 48 bytes bigger and
+ *     the header shifted by 48 (it then cannot straddle). So a pointer p
+ *     with p % 4096 < 48 is not ours, and for the rest the header lies in
+ *     p's own page, which is mapped if p points to any memory at all;
+ *  2. the arena map counts the live headers in each 1 MiB granule (atomic
+ *     adds, no lock): if p - 48's granule has none, p is not ours and
+ *     nothing is read. So a wild pointer is read only if it falls in a
+ *     granule that also holds one of our large blocks (and its page must be
+ *     unmapped for that to fault: then the process stops by SIGSEGV, as
+ *     glibc's free would);
+ *  3. the magic word, tied to the address, must match; under ASan the
+ *     header must also be unpoisoned (a foreign block's redzone is not).
+ * The alternatives cost more: a process-wide hash set of large blocks would
+ * be a second piece of global state with a lock or a lock-free table on
+ * every large allocation; aligned allocation (posix_memalign, mmap) wastes
+ * up to a page a block; carving large blocks from our own arenas means
+ * writing a general-purpose allocator.
+ *
+ * Double free: freeing sets the magic to address ^ RC_LARGE_FREED, which a
+ * second free recognizes while the memory still holds it and the granule
+ * still counts another live header; otherwise the second free reports a
+ * pointer not allocated by reclaim.
+ */
+#include "large.h"
+
+#include "arena_map.h"
+
+#include <string.h>
+
+#define RC_LARGE_LIVE ((uintptr_t)0x6c617267656c6976u) /* "largeliv" */
+#define RC_LARGE_FREED ((uintptr_t)0x6c61726765667265u)
+#define RC_PAGE 4096u /* the smallest page size: a page of 4 KiB never spans two real pages */
+#define RC_HDR sizeof(rc_large)
+
+static bool straddles(const char *block)
+{
+    return (uintptr_t)block % RC_PAGE < RC_HDR;
+}
+
+static char *large_get(rc_heap *heap, size_t total, bool zero)
+{
+    return zero ? rc_sys_calloc(heap, 1, total) : rc_sys_malloc(heap, total);
+}
+
+static void list_link(rc_alloc_state *st, rc_large *h)
+{
+    h->prev = NULL;
+    h->next = st->large;
+    if (h->next)
+        h->next->prev = h;
+    st->large = h;
+}
+
+/* After h moved: makes its neighbours point to it again. */
+static void list_relink(rc_alloc_state *st, rc_large *h)
+{
+    if (h->prev)
+        h->prev->next = h;
+    else
+        st->large = h;
+    if (h->next)
+        h->next->prev = h;
+}
+
+static void list_unlink(rc_alloc_state *st, rc_large *h)
+{
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        st->large = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
+}
+
+/* What the system gave for h, as counted in large_sys_bytes. */
+static size_t sys_size(const rc_large *h)
+{
+    return h->shift + RC_HDR + h->size;
+}
+
+static size_t round16(size_t size)
+{
+    return (size + 15) & ~(size_t)15;
+}
+
+static bool size_ok(size_t size)
+{
+    if (size <= PTRDIFF_MAX - 4 * RC_HDR)
+        return true;
+    rc_set_error(RC_ENOMEM, "out of memory: %zu bytes is more than a block can hold", size);
+    return false;
+}
+
+void *rc_large_alloc(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
+{
+    if (!size_ok(size))
+        return NULL;
+    size = round16(size);
+    size_t total = RC_HDR + size, shift = 0;
+    char *sys = large_get(heap, total, zero);
+    if (!sys)
+        return NULL;
+    if (straddles(sys + RC_HDR)) {
+        char *again = large_get(heap, total + RC_HDR, zero);
+        rc_sys_free(heap, sys);
+        if (!again)
+            return NULL;
+        sys = again;
+        shift = straddles(sys + RC_HDR) ? RC_HDR : 0;
+    }
+    rc_large *h = (rc_large *)(sys + shift);
+    if (rc_arena_map_add_large(h) != 0) {
+        rc_sys_free(heap, sys);
+        return NULL;
+    }
+    *h = (rc_large){.heap = heap, .size = size, .kind = kind, .shift = (uint32_t)shift,
+                    .magic = (uintptr_t)(h + 1) ^ RC_LARGE_LIVE};
+    rc_alloc_state *st = &heap->alloc;
+    list_link(st, h);
+    st->large_blocks++;
+    st->large_bytes += size;
+    st->large_sys_bytes += sys_size(h);
+    return h + 1;
+}
+
+void rc_large_free(rc_heap *heap, rc_large *h)
+{
+    rc_alloc_state *st = &heap->alloc;
+    RC_ASSERT(h->heap == heap);
+    list_unlink(st, h);
+    st->large_blocks--;
+    st->large_bytes -= h->size;
+    st->large_sys_bytes -= sys_size(h);
+    h->magic = (uintptr_t)(h + 1) ^ RC_LARGE_FREED;
+    rc_arena_map_remove_large(h);
+    rc_sys_free(heap, (char *)h - h->shift);
+}
+
+/* The system block moved or grew to sys (with 48 bytes of slack): puts the
+ * header where it does not straddle a page, moving the contents if the
+ * shift changes, and returns it. */
+static rc_large *large_settle(char *sys, size_t old_shift, size_t keep)
+{
+    size_t shift = old_shift;
+    if (straddles(sys + shift + RC_HDR))
+        shift = RC_HDR - shift; /* of 48 and 96, at most one straddles */
+    RC_ASSERT(!straddles(sys + shift + RC_HDR));
+    if (shift != old_shift)
+        memmove(sys + shift, sys + old_shift, RC_HDR + keep);
+    rc_large *h = (rc_large *)(sys + shift);
+    h->shift = (uint32_t)shift;
+    return h;
+}
+
+void *rc_large_realloc(rc_heap *heap, rc_large *h, size_t size)
+{
+    if (!size_ok(size))
+        return NULL;
+    size = round16(size);
+    rc_alloc_state *st = &heap->alloc;
+    size_t old_size = h->size, old_sys = sys_size(h), old_shift = h->shift;
+    size_t keep = size < old_size ? size : old_size;
+    uintptr_t old_header = (uintptr_t)h;
+    char *sys = rc_sys_realloc(heap, (char *)h - old_shift, 2 * RC_HDR + size);
+    if (!sys)
+        return NULL;
+    /* the old header may be freed memory now: only its copy in sys is used */
+    h = large_settle(sys, old_shift, keep);
+    if ((uintptr_t)h != old_header) {
+        if (rc_arena_map_add_large(h) != 0)
+            rc_fatal("out of memory: cannot register a moved large block in the arena map");
+        rc_arena_map_remove_large((const void *)old_header);
+    }
+    h->size = size;
+    h->magic = (uintptr_t)(h + 1) ^ RC_LARGE_LIVE;
+    list_relink(st, h);
+    st->large_bytes += size - old_size;
+    st->large_sys_bytes += sys_size(h) - old_sys;
+    return h + 1;
+}
+
+rc_large *rc_large_of(const void *p)
+{
+    uintptr_t address = (uintptr_t)p;
+    if (address % 16 != 0 || address % RC_PAGE < RC_HDR)
+        return NULL;
+    rc_large *h = (rc_large *)p - 1;
+    if (!rc_arena_map_has_large(h))
+        return NULL;
+#if RC_SANITIZE
+    if (__asan_region_is_poisoned(h, RC_HDR))
+        return NULL;
+#endif
+    return h->magic == (address ^ RC_LARGE_LIVE) ? h : NULL;
+}
+
+bool rc_large_was_freed(const void *p)
+{
+    uintptr_t address = (uintptr_t)p;
+    if (address % 16 != 0 || address % RC_PAGE < RC_HDR)
+        return false;
+    const rc_large *h = (const rc_large *)p - 1;
+    if (!rc_arena_map_has_large(h))
+        return false;
+#if RC_SANITIZE
+    if (__asan_region_is_poisoned((void *)h, RC_HDR))
+        return false;
+#endif
+    return h->magic == (address ^ RC_LARGE_FREED);
+}
+
+void rc_large_free_all(rc_heap *heap)
+{
+    while (heap->alloc.large)
+        rc_large_free(heap, heap->alloc.large);
+}

@@ -1,0 +1,41 @@
+/* large.h: blocks over RC_SMALL_MAX bytes, from the system allocator
+ * (large.c explains how a foreign pointer is told apart safely).
+ */
+#ifndef RC_ALLOC_LARGE_H
+#define RC_ALLOC_LARGE_H
+
+#include "pool.h"
+
+typedef struct rc_large {
+    struct rc_large *prev; /* the heap's list of large blocks */
+    struct rc_large *next;
+    rc_heap *heap;
+    size_t size;     /* usable bytes, a multiple of 16 */
+    uint32_t kind;   /* rc_block_kind */
+    uint32_t shift;  /* bytes from the system block's start to this header */
+    uintptr_t magic; /* the block's address ^ RC_LARGE_LIVE while it lives */
+} rc_large;
+
+_Static_assert(sizeof(rc_large) % 16 == 0, "large blocks stay 16-aligned");
+
+/* A large block of at least size bytes (zero-filled if zero); NULL with a
+ * message. Does not call the out-of-memory hook (the caller does). */
+RC_INTERNAL void *rc_large_alloc(rc_heap *heap, size_t size, rc_block_kind kind, bool zero);
+RC_INTERNAL void rc_large_free(rc_heap *heap, rc_large *h);
+/* Resizes h's block (same heap, new size > RC_SMALL_MAX); the new block,
+ * or NULL with a message and h untouched. */
+RC_INTERNAL void *rc_large_realloc(rc_heap *heap, rc_large *h, size_t size);
+/* The header of live large block p, or NULL if p is not one. Never reads
+ * outside the page of p, and reads nothing unless p's granule holds a live
+ * large-block header. */
+RC_INTERNAL rc_large *rc_large_of(const void *p);
+/* Whether p looks like a large block freed already (for the message). */
+RC_INTERNAL bool rc_large_was_freed(const void *p);
+RC_INTERNAL void rc_large_free_all(rc_heap *heap);
+
+static inline void *rc_large_block(rc_large *h)
+{
+    return h + 1;
+}
+
+#endif

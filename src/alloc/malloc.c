@@ -1,0 +1,391 @@
+/* malloc.c: rc_malloc and friends, the allocator's entry points.
+ *
+ * Which path a block takes:
+ *   size 1..512    size class (size - 1) >> 4, pop the class's first used
+ *                  pool's free list (pool.h); everything else is the slow
+ *                  path (pool.c)
+ *   size 0         class 0: a distinct 16-byte block
+ *   size > 512     the system allocator with a header (large.c)
+ * A failed request calls heap->hooks.out_of_memory once (the collector
+ * frees what it can) and is retried once.
+ *
+ * Freeing finds the block's arena in the process-wide arena map, so it
+ * works for blocks of any heap, from any thread:
+ *   - a thread that owns the block's heap frees it into its pool at once;
+ *   - any other thread, even if the heap is owned by no thread, pushes it
+ *     on the heap's lock-free remote-free stack (link at offset 8). A heap
+ *     owned by nobody may still be in use (rc_heap_malloc on an unowned
+ *     heap), and only pushing is safe against that; the owner, or the next
+ *     thread to allocate from the heap, drains the stack in its allocation
+ *     slow path, in rc_heap_stats, and when the runtime calls
+ *     rc_alloc_drain_remote (rc_heap_use, collections, rc_heap_destroy).
+ * Freeing an object block, a pointer that is not ours, or a block twice
+ * (when detected) stops the process with a message naming the address.
+ */
+#include "arena_map.h"
+#include "large.h"
+
+#include <string.h>
+
+/* ---- allocation ------------------------------------------------------- */
+
+static void *try_alloc(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
+{
+    if (size <= RC_SMALL_MAX) {
+        unsigned cls = size ? rc_class_of(size) : 0;
+        void *b = rc_pool_alloc(heap, kind, cls);
+        if (b && zero)
+            memset(b, 0, rc_class_size[cls]);
+        return b;
+    }
+    if (atomic_load_explicit(&heap->alloc.remote, memory_order_relaxed))
+        rc_alloc_drain_remote(heap);
+    return rc_large_alloc(heap, size, kind, zero);
+}
+
+static RC_NOINLINE void *alloc_slow(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
+{
+    void *b = try_alloc(heap, size, kind, zero);
+    if (b || !heap->hooks.out_of_memory)
+        return b;
+    heap->hooks.out_of_memory(heap);
+    return try_alloc(heap, size, kind, zero);
+}
+
+static inline void *alloc_inline(rc_heap *heap, size_t size, rc_block_kind kind)
+{
+    if (RC_LIKELY(size - 1 < RC_SMALL_MAX)) { /* 1..512; size 0 wraps */
+        rc_pool *pool = heap->alloc.used[kind][rc_class_of(size)];
+        char *b = pool->freeblock;
+        if (RC_LIKELY(b != NULL)) {
+            pool->freeblock = rc_block_next(b);
+            pool->used++;
+            RC_UNPOISON(b, rc_pool_block_size(pool));
+            rc_live_mark(pool, b);
+            return b;
+        }
+    }
+    return alloc_slow(heap, size, kind, false);
+}
+
+static void *calloc_on(rc_heap *heap, size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) {
+        rc_set_error(RC_ENOMEM, "rc_calloc: %zu * %zu bytes overflows size_t", count, size);
+        return NULL;
+    }
+    size_t n = count * size;
+    if (n > RC_SMALL_MAX)
+        return alloc_slow(heap, n, RC_BLOCK_RAW, true);
+    void *b = alloc_inline(heap, n, RC_BLOCK_RAW);
+    if (b) /* the whole block, so that rc_usable_size's bytes are all zero */
+        memset(b, 0, n ? (n + RC_SIZE_CLASS_STEP - 1) & ~(size_t)(RC_SIZE_CLASS_STEP - 1)
+                       : RC_SIZE_CLASS_STEP);
+    return b;
+}
+
+void *rc_alloc_block(rc_heap *heap, size_t size, rc_block_kind kind)
+{
+    return alloc_inline(heap, size, kind);
+}
+
+void *rc_malloc(size_t size)
+{
+    rc_heap *heap = rc_heap_for_call();
+    return RC_LIKELY(heap != NULL) ? alloc_inline(heap, size, RC_BLOCK_RAW) : NULL;
+}
+
+void *rc_calloc(size_t count, size_t size)
+{
+    rc_heap *heap = rc_heap_for_call();
+    return heap ? calloc_on(heap, count, size) : NULL;
+}
+
+static bool heap_arg_ok(rc_heap *heap, const char *what)
+{
+    if (!heap) {
+        rc_set_error(RC_EINVAL, "%s: heap is NULL", what);
+        return false;
+    }
+    rc_heap_check_access(heap, what);
+    return true;
+}
+
+void *rc_heap_malloc(rc_heap *heap, size_t size)
+{
+    return heap_arg_ok(heap, "rc_heap_malloc") ? alloc_inline(heap, size, RC_BLOCK_RAW) : NULL;
+}
+
+void *rc_heap_calloc(rc_heap *heap, size_t count, size_t size)
+{
+    return heap_arg_ok(heap, "rc_heap_calloc") ? calloc_on(heap, count, size) : NULL;
+}
+
+/* ---- misuse ------------------------------------------------------------ */
+
+static RC_NORETURN void fatal_object(const char *what, const void *p, const void *block)
+{
+    const rc_object_head *head = block;
+    const char *name = "a dead object";
+    if (head->refcnt != 0)
+        name = head->type && head->type->name ? head->type->name : "unnamed";
+    rc_fatal("%s(%p): block holds a reclaim object (type %s); drop it with rc_decref", what, p,
+             name);
+}
+
+/* p is in no arena and is no live large block: stops with the best
+ * message we have. */
+static RC_NORETURN void fatal_not_ours(const char *what, const void *p)
+{
+    const rc_large *object = rc_large_of((const char *)p - RC_HEADER_SIZE);
+    if (object && object->kind == RC_BLOCK_OBJECT)
+        fatal_object(what, p, rc_large_block((rc_large *)object));
+    if (rc_large_was_freed(p))
+        rc_fatal("%s(%p): double free of a large block", what, p);
+    rc_fatal("%s(%p): pointer was not allocated by reclaim (or it is a double free)", what, p);
+}
+
+/* The start of the block of an object pool that p (a block or an object
+ * body) belongs to. */
+static const char *object_block_of(const rc_pool *pool, const char *p)
+{
+    size_t size = rc_pool_block_size(pool);
+    size_t offset = (size_t)(p - pool->mem);
+    return offset < pool->carved ? pool->mem + offset / size * size : NULL;
+}
+
+/* ---- freeing ------------------------------------------------------------ */
+
+static void remote_push(rc_heap *heap, char *b)
+{
+    _Atomic(void *) *top = &heap->alloc.remote;
+    void *head = atomic_load_explicit(top, memory_order_relaxed);
+    do {
+        *(void **)(b + 8) = head;
+    } while (!atomic_compare_exchange_weak_explicit(top, &head, b, memory_order_release,
+                                                    memory_order_relaxed));
+}
+
+static bool owned_by_caller(rc_heap *heap)
+{
+    return atomic_load_explicit(&heap->owner, memory_order_relaxed) == rc_thread_token();
+}
+
+static RC_NOINLINE void free_large_or_foreign(void *p)
+{
+    rc_large *h = rc_large_of(p);
+    if (!h)
+        fatal_not_ours("rc_free", p);
+    if (h->kind == RC_BLOCK_OBJECT)
+        fatal_object("rc_free", p, p);
+    if (owned_by_caller(h->heap))
+        rc_large_free(h->heap, h);
+    else
+        remote_push(h->heap, p);
+}
+
+static RC_NOINLINE void free_small_slow(rc_heap *heap, rc_pool *pool, char *p)
+{
+    if (pool->kind == RC_BLOCK_OBJECT) {
+        const char *block = object_block_of(pool, p);
+        if (block && (block == p || block + RC_HEADER_SIZE == p))
+            fatal_object("rc_free", p, block);
+        rc_fatal("rc_free(%p): pointer was not allocated by reclaim (it points into a pool of "
+                 "objects)", (void *)p);
+    }
+    if (owned_by_caller(heap))
+        rc_pool_free(heap, pool, p);
+    else
+        remote_push(heap, p);
+}
+
+void rc_free(void *block)
+{
+    if (RC_UNLIKELY(block == NULL))
+        return;
+    rc_arena *arena = rc_arena_map_get(block);
+    if (RC_UNLIKELY(arena == NULL)) {
+        free_large_or_foreign(block);
+        return;
+    }
+    rc_heap *heap = arena->heap;
+    rc_pool *pool = rc_pool_of(arena, block);
+    /* The caller's current heap is owned by the caller; comparing with it
+     * spares loading heap->owner after heap. Any other heap (perhaps owned
+     * by the caller all the same) is decided in the slow path. */
+    if (RC_UNLIKELY(pool->kind != RC_BLOCK_RAW || heap != rc_thread_heap())) {
+        free_small_slow(heap, pool, block);
+        return;
+    }
+    rc_pool_free(heap, pool, block);
+}
+
+/* Frees a block of heap (either kind) on a thread that may work on heap. */
+static void free_local(rc_heap *heap, char *b)
+{
+    rc_arena *arena = rc_arena_map_get(b);
+    if (arena) {
+        if (arena->heap != heap)
+            rc_fatal("rc_free(%p): block of heap %p freed as one of heap %p", (void *)b,
+                     (void *)arena->heap, (void *)heap);
+        rc_pool *pool = rc_pool_of(arena, b);
+        if (pool->kind == RC_BLOCK_OBJECT && rc_pool_is_block(pool, b) && pool->used > 0)
+            *(uint64_t *)b = 0; /* the collector must see a free object block as dead */
+        rc_pool_free(heap, pool, b);
+        return;
+    }
+    rc_large *h = rc_large_of(b);
+    if (!h)
+        fatal_not_ours("rc_free", b);
+    if (h->heap != heap)
+        rc_fatal("rc_free(%p): large block of heap %p freed as one of heap %p", (void *)b,
+                 (void *)h->heap, (void *)heap);
+    rc_large_free(heap, h);
+}
+
+void rc_alloc_free_block(rc_heap *heap, void *block)
+{
+    if (block)
+        free_local(heap, block);
+}
+
+void rc_alloc_drain_remote(rc_heap *heap)
+{
+    char *b = atomic_exchange_explicit(&heap->alloc.remote, NULL, memory_order_acquire);
+    while (b) {
+        char *next = *(char **)(b + 8);
+        free_local(heap, b);
+        heap->alloc.remote_frees++;
+        b = next;
+    }
+}
+
+/* ---- lookups ---------------------------------------------------------- */
+
+rc_heap *rc_alloc_owner(const void *block, rc_block_kind *kind)
+{
+    rc_arena *arena = rc_arena_map_get(block);
+    if (arena) {
+        const rc_pool *pool = rc_pool_of(arena, block);
+        if (pool->used == 0 || !rc_pool_is_block(pool, block))
+            return NULL;
+        if (kind)
+            *kind = (rc_block_kind)pool->kind;
+        return arena->heap;
+    }
+    const rc_large *h = rc_large_of(block);
+    if (!h)
+        return NULL;
+    if (kind)
+        *kind = (rc_block_kind)h->kind;
+    return h->heap;
+}
+
+size_t rc_alloc_usable(const void *block)
+{
+    rc_arena *arena = rc_arena_map_get(block);
+    if (arena)
+        return rc_pool_block_size(rc_pool_of(arena, block));
+    const rc_large *h = rc_large_of(block);
+    return h ? h->size : 0;
+}
+
+size_t rc_usable_size(const void *block)
+{
+    if (!block)
+        return 0;
+    if (!rc_alloc_owner(block, NULL))
+        fatal_not_ours("rc_usable_size", block);
+    return rc_alloc_usable(block);
+}
+
+rc_heap *rc_heap_of(const void *block)
+{
+    rc_heap *heap = block ? rc_alloc_owner(block, NULL) : NULL;
+    if (!heap && block && (uintptr_t)block > RC_HEADER_SIZE) {
+        /* an object: its body follows the header at the block's start */
+        rc_block_kind kind = RC_BLOCK_RAW;
+        heap = rc_alloc_owner((const char *)block - RC_HEADER_SIZE, &kind);
+        if (kind != RC_BLOCK_OBJECT)
+            heap = NULL;
+    }
+    if (!heap)
+        rc_set_error(RC_EINVAL, "rc_heap_of(%p): pointer was not allocated by reclaim", block);
+    return heap;
+}
+
+/* ---- realloc ---------------------------------------------------------- */
+
+static void *large_realloc_retry(rc_heap *heap, void *block, size_t size)
+{
+    void *b = rc_large_realloc(heap, rc_large_of(block), size);
+    if (b || !heap->hooks.out_of_memory)
+        return b;
+    heap->hooks.out_of_memory(heap);
+    return rc_large_realloc(heap, rc_large_of(block), size);
+}
+
+static void *realloc_on(rc_heap *heap, void *block, size_t size)
+{
+    if (!block)
+        return alloc_inline(heap, size, RC_BLOCK_RAW);
+    rc_block_kind kind;
+    rc_heap *owner = rc_alloc_owner(block, &kind);
+    if (!owner)
+        fatal_not_ours("rc_realloc", block);
+    if (kind == RC_BLOCK_OBJECT)
+        fatal_object("rc_realloc", block, block);
+    size_t old = rc_alloc_usable(block);
+    if (owner == heap) {
+        if (old <= RC_SMALL_MAX && size <= RC_SMALL_MAX &&
+            rc_class_of(size ? size : 1) == rc_class_of(old))
+            return block;
+        if (old > RC_SMALL_MAX && size > RC_SMALL_MAX)
+            return large_realloc_retry(heap, block, size);
+    }
+    void *moved = alloc_inline(heap, size, RC_BLOCK_RAW);
+    if (!moved)
+        return NULL;
+    memcpy(moved, block, old < size ? old : size);
+    if (owner == heap)
+        free_local(heap, block);
+    else
+        rc_free(block);
+    return moved;
+}
+
+void *rc_realloc(void *block, size_t size)
+{
+    rc_heap *heap = rc_heap_for_call();
+    return heap ? realloc_on(heap, block, size) : NULL;
+}
+
+void *rc_heap_realloc(rc_heap *heap, void *block, size_t size)
+{
+    return heap_arg_ok(heap, "rc_heap_realloc") ? realloc_on(heap, block, size) : NULL;
+}
+
+/* ---- the heap's allocator: set-up and tear-down ---------------------- */
+
+int rc_alloc_init(rc_heap *heap)
+{
+    rc_alloc_state *st = &heap->alloc;
+    memset(st, 0, sizeof *st);
+    for (unsigned k = 0; k < RC_BLOCK_KINDS; k++)
+        for (unsigned c = 0; c < RC_SIZE_CLASSES; c++)
+            st->used[k][c] = RC_POOL_SENTINEL;
+    atomic_init(&st->remote, NULL);
+    return 0;
+}
+
+void rc_alloc_fini(rc_heap *heap)
+{
+    rc_alloc_state *st = &heap->alloc;
+    /* blocks still on the remote stack go with their arenas and the list */
+    atomic_store_explicit(&st->remote, NULL, memory_order_relaxed);
+    rc_large_free_all(heap);
+    rc_arena_release_all(heap);
+    for (unsigned k = 0; k < RC_BLOCK_KINDS; k++)
+        for (unsigned c = 0; c < RC_SIZE_CLASSES; c++)
+            st->used[k][c] = RC_POOL_SENTINEL;
+}

@@ -1,0 +1,236 @@
+/* pool.c: size classes, and the slow paths of pools.
+ *
+ * The pool equation (pool.h), checked by rc_pool_is_valid:
+ *   used + length(free list) + (limit - carved) / size == capacity
+ * The fast paths (pool.h) pop and push the free list; this file handles
+ * what they leave: carving fresh blocks, moving a full pool off its used
+ * list and back on when a block comes free, taking a pool from an arena
+ * and giving an empty one back, and the misuse checks of a free.
+ */
+#include "arena_map.h"
+
+#include <string.h>
+
+const uint16_t rc_class_size[RC_SIZE_CLASSES] = {
+    16,  32,  48,  64,  80,  96,  112, 128, 144, 160, 176, 192, 208, 224, 240, 256,
+    272, 288, 304, 320, 336, 352, 368, 384, 400, 416, 432, 448, 464, 480, 496, 512,
+};
+_Static_assert(sizeof rc_class_size / sizeof rc_class_size[0] == RC_SIZE_CLASSES,
+               "one size per class");
+
+/* For each class, M = 2^64 / size rounded up: n is a multiple of size
+ * exactly when n * M (mod 2^64) < M, for every 32-bit n (Lemire, Kaser and
+ * Kurz, "Faster remainder by direct computation", 2019). So checking that a
+ * pointer is at a block boundary costs a multiply, not a division. */
+#define RC_DIVISIBILITY(size) (UINT64_MAX / (size) + 1)
+const uint64_t rc_class_divisibility[RC_SIZE_CLASSES] = {
+    RC_DIVISIBILITY(16),  RC_DIVISIBILITY(32),  RC_DIVISIBILITY(48),  RC_DIVISIBILITY(64),
+    RC_DIVISIBILITY(80),  RC_DIVISIBILITY(96),  RC_DIVISIBILITY(112), RC_DIVISIBILITY(128),
+    RC_DIVISIBILITY(144), RC_DIVISIBILITY(160), RC_DIVISIBILITY(176), RC_DIVISIBILITY(192),
+    RC_DIVISIBILITY(208), RC_DIVISIBILITY(224), RC_DIVISIBILITY(240), RC_DIVISIBILITY(256),
+    RC_DIVISIBILITY(272), RC_DIVISIBILITY(288), RC_DIVISIBILITY(304), RC_DIVISIBILITY(320),
+    RC_DIVISIBILITY(336), RC_DIVISIBILITY(352), RC_DIVISIBILITY(368), RC_DIVISIBILITY(384),
+    RC_DIVISIBILITY(400), RC_DIVISIBILITY(416), RC_DIVISIBILITY(432), RC_DIVISIBILITY(448),
+    RC_DIVISIBILITY(464), RC_DIVISIBILITY(480), RC_DIVISIBILITY(496), RC_DIVISIBILITY(512),
+};
+#undef RC_DIVISIBILITY
+
+const rc_pool rc_pool_sentinel = {.freeblock = NULL};
+
+unsigned rc_pool_capacity(unsigned cls)
+{
+    return (unsigned)RC_POOL_CAPACITY(rc_class_size[cls]);
+}
+
+/* ---- used lists ---------------------------------------------------- */
+
+static void used_link_head(rc_alloc_state *st, rc_pool *pool)
+{
+    rc_pool **head = &st->used[pool->kind][pool->cls];
+    pool->prev = NULL;
+    pool->next = *head == RC_POOL_SENTINEL ? NULL : *head;
+    if (pool->next)
+        pool->next->prev = pool;
+    else
+        st->used_tail[pool->kind][pool->cls] = pool;
+    *head = pool;
+    pool->linked = 1;
+}
+
+static void used_link_tail(rc_alloc_state *st, rc_pool *pool)
+{
+    rc_pool **tail = &st->used_tail[pool->kind][pool->cls];
+    if (st->used[pool->kind][pool->cls] == RC_POOL_SENTINEL) {
+        used_link_head(st, pool);
+        return;
+    }
+    pool->next = NULL;
+    pool->prev = *tail;
+    (*tail)->next = pool;
+    *tail = pool;
+    pool->linked = 1;
+}
+
+static void used_unlink(rc_alloc_state *st, rc_pool *pool)
+{
+    if (pool->prev)
+        pool->prev->next = pool->next;
+    else
+        st->used[pool->kind][pool->cls] = pool->next ? pool->next : RC_POOL_SENTINEL;
+    if (pool->next)
+        pool->next->prev = pool->prev;
+    else
+        st->used_tail[pool->kind][pool->cls] = pool->prev;
+    pool->next = pool->prev = NULL;
+    pool->linked = 0;
+}
+
+/* ---- allocation slow path -------------------------------------------- */
+
+static void pool_init(rc_pool *pool, rc_block_kind kind, unsigned cls)
+{
+    pool->freeblock = NULL;
+    pool->used = 0;
+    pool->carved = 0;
+    pool->limit = (uint16_t)(rc_pool_capacity(cls) * rc_class_size[cls]);
+    pool->cls = (uint8_t)cls;
+    pool->kind = (uint8_t)kind;
+    pool->linked = 0;
+    pool->slow_at = 1;
+}
+
+/* Carves up to a batch of blocks into the pool's empty free list, in
+ * address order. Object blocks get their first 8 bytes (refcnt, gc_bits)
+ * zeroed: a recycled pool holds old data there. */
+static void pool_carve(rc_pool *pool)
+{
+    size_t size = rc_pool_block_size(pool);
+    size_t n = RC_CARVE_BATCH / size;
+    size_t room = (size_t)(pool->limit - pool->carved) / size;
+    if (n > room)
+        n = room;
+    char *first = pool->mem + pool->carved;
+    for (size_t i = 0; i < n; i++) {
+        char *b = first + i * size;
+        if (pool->kind == RC_BLOCK_OBJECT) {
+            RC_UNPOISON(b, 8);
+            *(uint64_t *)b = 0;
+        }
+        rc_block_set_next(b, i + 1 < n ? b + size : NULL);
+    }
+    pool->freeblock = first;
+    pool->carved = (uint16_t)(pool->carved + n * size);
+}
+
+void *rc_pool_alloc_slow(rc_heap *heap, rc_block_kind kind, unsigned cls)
+{
+    rc_alloc_state *st = &heap->alloc;
+    if (atomic_load_explicit(&st->remote, memory_order_relaxed))
+        rc_alloc_drain_remote(heap);
+    for (;;) {
+        rc_pool *pool = st->used[kind][cls];
+        if (pool == RC_POOL_SENTINEL) {
+            pool = rc_arena_take_pool(heap);
+            if (!pool)
+                return NULL;
+            pool_init(pool, kind, cls);
+            used_link_head(st, pool);
+        }
+        if (!pool->freeblock && pool->carved < pool->limit)
+            pool_carve(pool);
+        if (pool->freeblock) {
+            RC_ASSERT(!RC_EXPENSIVE || rc_pool_is_valid(pool));
+            return rc_pool_alloc(heap, kind, cls);
+        }
+        /* full: off the list until enough blocks come free */
+        used_unlink(st, pool);
+        unsigned capacity = rc_pool_capacity(cls);
+        pool->slow_at = capacity - RC_RELINK(capacity) + 1;
+    }
+}
+
+/* ---- free slow path ------------------------------------------------- */
+
+static RC_NORETURN void double_free(const rc_pool *pool, const char *b)
+{
+    rc_fatal("rc_free(%p): double free of a %zu-byte block", (const void *)b,
+             rc_pool_block_size(pool));
+}
+
+/* Stops the process unless b is a block of pool that is handed out. */
+static void check_free(const rc_pool *pool, char *b)
+{
+    if (!rc_pool_is_block(pool, b))
+        rc_fatal("rc_free(%p): pointer was not allocated by reclaim (it points into a pool of "
+                 "%zu-byte blocks, but not at a block)",
+                 (void *)b, rc_pool_block_size(pool));
+    if (pool->used == 0 || pool->freeblock == b)
+        double_free(pool, b);
+#if RC_SANITIZE
+    if (__asan_address_is_poisoned(b + 8))
+        double_free(pool, b);
+#endif
+#if RC_CHECKS >= 1
+    uint64_t bit, *word = rc_live_word(pool, b, &bit);
+    if (!(*word & bit))
+        double_free(pool, b);
+    *word &= ~bit;
+#endif
+}
+
+void rc_pool_free_slow(rc_heap *heap, rc_pool *pool, char *b)
+{
+    rc_alloc_state *st = &heap->alloc;
+    check_free(pool, b);
+    *(char **)(b + 8) = pool->freeblock;
+    pool->freeblock = b;
+    rc_block_poison(b, pool);
+    if (--pool->used == 0) {
+        if (pool->linked)
+            used_unlink(st, pool);
+        rc_arena_return_pool(heap, pool);
+        return;
+    }
+    unsigned capacity = rc_pool_capacity(pool->cls);
+    if (!pool->linked && capacity - pool->used >= RC_RELINK(capacity)) {
+        used_link_tail(st, pool); /* at the tail: see RC_RELINK */
+        pool->slow_at = 1;
+        /* only here: debug builds send every free through this function */
+        RC_ASSERT(!RC_EXPENSIVE || rc_pool_is_valid(pool));
+    }
+}
+
+/* ---- validation ---------------------------------------------------- */
+
+static bool free_block_ok(const rc_pool *pool, char *b)
+{
+    if (!rc_pool_is_block(pool, b))
+        return false;
+    if (pool->kind == RC_BLOCK_OBJECT && *(const uint64_t *)b != 0)
+        return false;
+#if RC_CHECKS >= 1
+    uint64_t bit, *word = rc_live_word(pool, b, &bit);
+    if (*word & bit)
+        return false;
+#endif
+    return true;
+}
+
+bool rc_pool_is_valid(const rc_pool *pool)
+{
+    if (pool->kind >= RC_BLOCK_KINDS || pool->cls >= RC_SIZE_CLASSES)
+        return false;
+    size_t size = rc_pool_block_size(pool);
+    unsigned capacity = rc_pool_capacity(pool->cls);
+    if (size != rc_class_size[pool->cls] || pool->limit != capacity * size)
+        return false;
+    if (pool->carved > pool->limit || pool->carved % size != 0)
+        return false;
+    size_t nfree = 0;
+    for (char *b = pool->freeblock; b; b = rc_block_next(b)) {
+        if (!free_block_ok(pool, b) || ++nfree > capacity)
+            return false;
+    }
+    size_t uncarved = (size_t)(pool->limit - pool->carved) / size;
+    return pool->used + nfree + uncarved == capacity;
+}

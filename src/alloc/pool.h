@@ -1,0 +1,254 @@
+/* pool.h: arenas, pools and size classes; the allocator's inner structures.
+ *
+ *   arena (1 MiB, aligned to 1 MiB, one mmap)
+ *   +-----------+-----------+-----------+---   ---+-----------+
+ *   |  pool 0   |  pool 1   |  pool 2   |   ...   |  pool 63  |   16 KiB each
+ *   +-----------+-----------+-----------+---   ---+-----------+
+ *   pool memory: [ block | block | ... | block | uncarved ... | slack ]
+ *                  ^mem                        ^carved         ^limit
+ *
+ *   descriptor (struct rc_arena, bookkeeping memory outside the arena):
+ *   [ heap, base | pool descriptor 0 | ... | pool descriptor 63 | lists ]
+ *
+ * A pool holds blocks of one kind (raw or object) and one size class. Its
+ * descriptor (struct rc_pool, 48 bytes) is not at the start of the pool, as
+ * in CPython, but in an array in its arena's descriptor, as mimalloc keeps
+ * its page descriptors: the 16 KiB-aligned headers of inline pools all
+ * fall in the same few cache sets (8 of them fit in L1 at once), which made
+ * a random malloc/free churn miss the cache on most frees; the arena map
+ * lookup that every free needs anyway gives the arena, and
+ * pool = &arena->pools[(address >> 14) % 64]. It also gives every pool the
+ * whole 16 KiB (1024 blocks of 16 bytes, 32 of 512), and leaves the arena's
+ * pages untouched until blocks are carved from them.
+ *
+ * Pool invariants (rc_pool_is_valid checks them):
+ *   used + length(free list) + (limit - carved) / size == capacity(class)
+ *   every free-list block lies in [mem, mem + carved), on a block boundary;
+ *   a free block's link is at byte offset 8 (offset 0 of an object block
+ *   holds the refcount, which the collector reads);
+ *   in an object pool, the first 8 bytes of every carved block that is not
+ *   handed out are zero: the refcount, which alloc.h promises, and the
+ *   header's gc_bits, which the collector's pool scan tests;
+ *   a pool of a mapped arena is in use (used > 0: on its used list, or off
+ *   it with fewer than RC_RELINK(capacity) free blocks and nothing left to
+ *   carve) or free (used == 0, on its arena's free-pool list or untouched).
+ *
+ * Blocks are carved lazily, RC_CARVE_BATCH bytes' worth at a time, from
+ * `carved` up to `limit`, so an arena's untouched pages cost no memory.
+ */
+#ifndef RC_ALLOC_POOL_H
+#define RC_ALLOC_POOL_H
+
+#include "alloc.h"
+#include "../runtime/heap.h"
+
+#include <stddef.h>
+
+#if RC_SANITIZE
+#include <sanitizer/asan_interface.h>
+#endif
+
+#define RC_POOL_SHIFT 14
+#define RC_CARVE_BATCH 4096 /* bytes carved into the free list at a time */
+#define RC_POOL_CAPACITY(size) (RC_POOL_SIZE / (size))
+#define RC_POOL_MAX_BLOCKS RC_POOL_CAPACITY(RC_SIZE_CLASS_STEP)
+#define RC_LIVE_WORDS ((RC_POOL_MAX_BLOCKS + 63) / 64)
+/* A full pool leaves its used list and goes back on, at the tail, when this
+ * many of its blocks are free. Relinking at the tail (mimalloc's order, not
+ * CPython's head) is what matters: the pool gathers more free blocks while
+ * the pools ahead of it are used up, which cut the slow paths of a random
+ * churn at high occupancy from 37% of operations to 4%. A threshold above
+ * 1 saved little more and leaves freed blocks unusable (an allocation may
+ * then map an arena, or fail, while a full pool holds free blocks). */
+#define RC_RELINK(capacity) ((void)(capacity), 1u)
+
+typedef struct rc_pool {
+    char *freeblock;      /* free list head; link at offset 8 */
+    struct rc_pool *next; /* used list, or arena free-pool list */
+    struct rc_pool *prev; /* used list */
+    char *mem;            /* the pool's RC_POOL_SIZE bytes */
+    uint32_t used;        /* blocks handed out */
+    uint32_t slow_at;     /* a free with used <= slow_at takes the slow path */
+    uint16_t carved;      /* bytes of mem carved into blocks */
+    uint16_t limit;       /* capacity * block size */
+    uint8_t cls;          /* size class */
+    uint8_t kind;         /* rc_block_kind */
+    uint8_t linked;       /* on used[kind][cls] */
+    uint8_t index;        /* in its arena */
+} rc_pool;
+
+typedef struct rc_arena {
+    rc_heap *heap;               /* owner (read by every free) */
+    char *base;                  /* 1 MiB aligned */
+    rc_pool pools[RC_POOLS_PER_ARENA];
+    struct rc_arena *next;       /* heap's usable list, fewest free pools first */
+    struct rc_arena *prev;
+    struct rc_arena *all_next;   /* every arena of the heap */
+    struct rc_arena *all_prev;
+    rc_pool *freepools;          /* pools used before, free now */
+    unsigned nfree;              /* free pools: on freepools or never touched */
+    unsigned ntouched;           /* pools [0, ntouched) were initialized */
+#if RC_CHECKS >= 1
+    /* a bit per block handed out: exact double-free detection */
+    uint64_t live[RC_POOLS_PER_ARENA][RC_LIVE_WORDS];
+#endif
+} rc_arena;
+
+_Static_assert(sizeof(rc_pool) == 48, "pool descriptors stay small");
+_Static_assert(RC_ARENA_SIZE % RC_POOL_SIZE == 0, "arenas hold whole pools");
+_Static_assert(((size_t)1 << RC_POOL_SHIFT) == RC_POOL_SIZE, "pool shift");
+_Static_assert(RC_POOLS_PER_ARENA <= 255, "a pool index fits uint8_t");
+_Static_assert(RC_POOL_SIZE <= 65535 + 1, "pool offsets fit uint16_t");
+_Static_assert(RC_SIZE_CLASSES * RC_SIZE_CLASS_STEP == RC_SMALL_MAX, "classes cover 1..512");
+_Static_assert(RC_SIZE_CLASSES <= 256, "a class fits uint8_t");
+_Static_assert(RC_POOL_CAPACITY(RC_SMALL_MAX) >= 16, "big classes still share a pool");
+_Static_assert(RC_POOL_SIZE % RC_SMALL_MAX == 0, "the largest class wastes nothing");
+_Static_assert(RC_CARVE_BATCH >= RC_SMALL_MAX, "a carve batch holds a block");
+
+/* The size-class table: class c holds blocks of rc_class_size[c] bytes. */
+RC_INTERNAL extern const uint16_t rc_class_size[RC_SIZE_CLASSES];
+/* The empty used list: its free list is NULL and it is never written. */
+RC_INTERNAL extern const rc_pool rc_pool_sentinel;
+#define RC_POOL_SENTINEL ((rc_pool *)&rc_pool_sentinel)
+
+static inline unsigned rc_class_of(size_t size) /* 1 <= size <= RC_SMALL_MAX */
+{
+    return (unsigned)((size - 1) >> 4);
+}
+
+/* The pool holding p, an address inside arena. */
+static inline rc_pool *rc_pool_of(rc_arena *arena, const void *p)
+{
+    return &arena->pools[((uintptr_t)p >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
+}
+
+static inline rc_arena *rc_pool_arena(const rc_pool *pool)
+{
+    return (rc_arena *)((char *)(pool - pool->index) - offsetof(rc_arena, pools));
+}
+
+static inline size_t rc_pool_block_size(const rc_pool *pool)
+{
+    return ((size_t)pool->cls + 1) * RC_SIZE_CLASS_STEP;
+}
+
+/* ---- AddressSanitizer poisoning: free blocks and uncarved memory ------ */
+
+#if RC_SANITIZE
+#define RC_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define RC_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define RC_POISON(p, n) ((void)(p), (void)(n))
+#define RC_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* A free block is poisoned whole, except an object block's first 8 bytes
+ * (the collector reads refcnt); links are reached by the helpers below. */
+static inline void rc_block_poison(char *b, const rc_pool *pool)
+{
+    size_t skip = pool->kind == RC_BLOCK_OBJECT ? 8 : 0;
+    RC_POISON(b + skip, rc_pool_block_size(pool) - skip);
+}
+
+static inline char *rc_block_next(char *b)
+{
+    RC_UNPOISON(b + 8, sizeof(char *));
+    char *next = *(char **)(b + 8);
+    RC_POISON(b + 8, sizeof(char *));
+    return next;
+}
+
+static inline void rc_block_set_next(char *b, char *next)
+{
+    RC_UNPOISON(b + 8, sizeof(char *));
+    *(char **)(b + 8) = next;
+    RC_POISON(b + 8, sizeof(char *));
+}
+
+/* ---- debug: which blocks are handed out (RC_CHECKS >= 1) ------------- */
+
+#if RC_CHECKS >= 1
+static inline uint64_t *rc_live_word(const rc_pool *pool, const char *b, uint64_t *bit)
+{
+    size_t index = (size_t)(b - pool->mem) / rc_pool_block_size(pool);
+    *bit = (uint64_t)1 << (index % 64);
+    return &rc_pool_arena(pool)->live[pool->index][index / 64];
+}
+#endif
+
+static inline void rc_live_mark(const rc_pool *pool, const char *b)
+{
+#if RC_CHECKS >= 1
+    uint64_t bit, *word = rc_live_word(pool, b, &bit);
+    RC_ASSERT(!(*word & bit));
+    *word |= bit;
+#else
+    (void)pool, (void)b;
+#endif
+}
+
+/* ---- the fast paths ---------------------------------------------------- */
+
+RC_INTERNAL void *rc_pool_alloc_slow(rc_heap *heap, rc_block_kind kind, unsigned cls);
+RC_INTERNAL void rc_pool_free_slow(rc_heap *heap, rc_pool *pool, char *b);
+
+static inline void *rc_pool_alloc(rc_heap *heap, rc_block_kind kind, unsigned cls)
+{
+    rc_pool *pool = heap->alloc.used[kind][cls];
+    char *b = pool->freeblock;
+    if (RC_UNLIKELY(b == NULL))
+        return rc_pool_alloc_slow(heap, kind, cls);
+    pool->freeblock = rc_block_next(b);
+    pool->used++;
+    RC_UNPOISON(b, rc_pool_block_size(pool));
+    rc_live_mark(pool, b);
+    return b;
+}
+
+/* Frees block b of pool, on a heap the caller may work on. The slow path
+ * (used <= slow_at) handles the last block of a pool (slow_at is 1 while
+ * the pool is on its used list) and the free that makes an unlinked full
+ * pool worth allocating from again (slow_at is then capacity - RC_RELINK(cap)
+ * + 1), and the misuse checks that need more than a compare. */
+static inline void rc_pool_free(rc_heap *heap, rc_pool *pool, char *b)
+{
+    char *head = pool->freeblock;
+    if (RC_UNLIKELY(pool->used <= pool->slow_at || head == b || RC_CHECKS >= 1 ||
+                    RC_SANITIZE)) {
+        rc_pool_free_slow(heap, pool, b);
+        return;
+    }
+    *(char **)(b + 8) = head;
+    pool->freeblock = b;
+    pool->used--;
+    rc_block_poison(b, pool);
+}
+
+/* ---- arenas (arena.c) ------------------------------------------------ */
+
+/* A free pool of the heap, taken out of its arena (mapping a new arena if
+ * needed); NULL with a message if memory is short. Its header is stale. */
+RC_INTERNAL rc_pool *rc_arena_take_pool(rc_heap *heap);
+/* Gives an empty pool back to its arena; may unmap the arena. */
+RC_INTERNAL void rc_arena_return_pool(rc_heap *heap, rc_pool *pool);
+/* Unmaps every arena of the heap (rc_alloc_fini). */
+RC_INTERNAL void rc_arena_release_all(rc_heap *heap);
+
+/* ---- pools (pool.c) ---------------------------------------------------- */
+
+/* The capacity of a pool of class cls, and whether b is a block boundary
+ * of pool below its carve limit. */
+RC_INTERNAL unsigned rc_pool_capacity(unsigned cls);
+RC_INTERNAL extern const uint64_t rc_class_divisibility[RC_SIZE_CLASSES];
+static inline bool rc_pool_is_block(const rc_pool *pool, const void *b)
+{
+    size_t offset = (size_t)((const char *)b - pool->mem); /* huge if b < mem */
+    uint64_t m = rc_class_divisibility[pool->cls];
+    return offset < pool->carved && (uint64_t)offset * m < m;
+}
+/* RC_CHECKS >= 2 (or tests): the pool equation and free-list checks. */
+RC_INTERNAL bool rc_pool_is_valid(const rc_pool *pool);
+/* The whole heap: arenas, lists, pools, large blocks. */
+RC_INTERNAL bool rc_alloc_validate(rc_heap *heap);
+
+#endif

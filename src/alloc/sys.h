@@ -1,0 +1,17 @@
+/* sys.h: the allocator's requests to the system (sys.c), each subject to
+ * the heap's failure injection: arena mappings (RC_FAULT_MMAP) and the
+ * system allocator (RC_FAULT_MALLOC, through rc_sys_malloc & co in alloc.h).
+ */
+#ifndef RC_ALLOC_SYS_H
+#define RC_ALLOC_SYS_H
+
+#include "pool.h"
+
+/* A 1 MiB region aligned to 1 MiB, zero-filled; NULL with a message. */
+RC_INTERNAL void *rc_sys_map_arena(rc_heap *heap);
+RC_INTERNAL void rc_sys_unmap_arena(void *base);
+
+/* Whether the heap's next system request of this kind must fail. */
+RC_INTERNAL bool rc_fault_hit(rc_heap *heap, unsigned kind);
+
+#endif

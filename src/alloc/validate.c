@@ -1,0 +1,118 @@
+/* validate.c: rc_alloc_validate, the checker behind the invariants stated
+ * in alloc_state.h, pool.h, arena.c and large.c. Run by the expensive
+ * assertions (RC_CHECKS >= 2) and by the tests. Reports the first broken
+ * invariant on stderr and returns false.
+ */
+#include "arena_map.h"
+#include "large.h"
+
+static bool broken(const char *what, const void *where)
+{
+    fprintf(stderr, "rc_alloc_validate: %s (%p)\n", what, where);
+    return false;
+}
+
+static bool used_list_ok(rc_heap *heap, unsigned kind, unsigned cls)
+{
+    const rc_pool *head = heap->alloc.used[kind][cls];
+    if (head == RC_POOL_SENTINEL)
+        return true;
+    const rc_pool *prev = NULL;
+    for (const rc_pool *p = head; p; prev = p, p = p->next) {
+        if (p->prev != prev || !p->linked)
+            return broken("used list links", p);
+        if (p->kind != kind || p->cls != cls || rc_pool_arena(p)->heap != heap || p->used == 0)
+            return broken("pool on the wrong used list", p);
+        if (!rc_pool_is_valid(p))
+            return broken("pool equation or free list", p);
+    }
+    return true;
+}
+
+static bool arena_pools_ok(rc_heap *heap, const rc_arena *a)
+{
+    if (a->heap != heap || rc_arena_map_get(a->base) != a)
+        return broken("arena not in the arena map", a);
+    unsigned nfree = RC_POOLS_PER_ARENA - a->ntouched;
+    for (const rc_pool *p = a->freepools; p; p = p->next) {
+        if (p->used != 0 || rc_pool_arena(p) != a || ++nfree > RC_POOLS_PER_ARENA)
+            return broken("arena free-pool list", p);
+    }
+    if (nfree != a->nfree)
+        return broken("arena free-pool count", a);
+    for (unsigned i = 0; i < a->ntouched; i++) {
+        const rc_pool *p = &a->pools[i];
+        if (p->used == 0)
+            continue;
+        if (p->index != i || p->mem != a->base + (size_t)i * RC_POOL_SIZE || !rc_pool_is_valid(p))
+            return broken("pool in use", p);
+        unsigned capacity = rc_pool_capacity(p->cls);
+        if (!p->linked && (capacity - p->used >= RC_RELINK(capacity) || p->carved < p->limit))
+            return broken("pool with room off its used list", p);
+        if (p->slow_at != (p->linked ? 1 : capacity - RC_RELINK(capacity) + 1))
+            return broken("pool's slow-path mark", p);
+    }
+    return true;
+}
+
+static bool usable_list_ok(const rc_alloc_state *st)
+{
+    unsigned spares = 0;
+    const rc_arena *prev = NULL;
+    for (const rc_arena *a = st->usable; a; prev = a, a = a->next) {
+        if (a->prev != prev || a->nfree == 0 || (prev && prev->nfree > a->nfree))
+            return broken("usable arenas out of order", a);
+        bool last_of_count = !a->next || a->next->nfree != a->nfree;
+        if ((st->nfp2lasta[a->nfree] == a) != last_of_count)
+            return broken("nfp2lasta", a);
+        if (a->nfree == RC_POOLS_PER_ARENA && ++spares > 1)
+            return broken("more than one wholly free arena", a);
+    }
+    for (unsigned n = 0; n <= RC_POOLS_PER_ARENA; n++) {
+        if (st->nfp2lasta[n] && st->nfp2lasta[n]->nfree != n)
+            return broken("nfp2lasta names an arena of another count", st->nfp2lasta[n]);
+    }
+    return true;
+}
+
+static bool large_list_ok(rc_heap *heap)
+{
+    const rc_alloc_state *st = &heap->alloc;
+    size_t count = 0, bytes = 0;
+    const rc_large *prev = NULL;
+    for (const rc_large *h = st->large; h; prev = h, h = h->next) {
+        if (h->prev != prev || h->heap != heap || rc_large_of(h + 1) != h)
+            return broken("large block list", h);
+        count++;
+        bytes += h->size;
+    }
+    if (count != st->large_blocks || bytes != st->large_bytes)
+        return broken("large block counts", heap);
+    return true;
+}
+
+bool rc_alloc_validate(rc_heap *heap)
+{
+    const rc_alloc_state *st = &heap->alloc;
+    for (unsigned c = 0; c < RC_SIZE_CLASSES; c++) {
+        if (rc_class_size[c] != (c + 1) * RC_SIZE_CLASS_STEP)
+            return broken("size class table", &rc_class_size[c]);
+    }
+    if (rc_pool_sentinel.freeblock != NULL)
+        return broken("the empty-list sentinel was written", &rc_pool_sentinel);
+    for (unsigned k = 0; k < RC_BLOCK_KINDS; k++)
+        for (unsigned c = 0; c < RC_SIZE_CLASSES; c++)
+            if (!used_list_ok(heap, k, c))
+                return false;
+    size_t arenas = 0;
+    for (const rc_arena *a = st->arenas; a; a = a->all_next) {
+        arenas++;
+        if (!arena_pools_ok(heap, a))
+            return false;
+        if (a->nfree > 0 && !a->prev && st->usable != a)
+            return broken("arena with free pools off the usable list", a);
+    }
+    if (arenas != st->arenas_current)
+        return broken("arena count", heap);
+    return usable_list_ok(st) && large_list_ok(heap);
+}
