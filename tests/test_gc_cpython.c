@@ -636,11 +636,9 @@ static void test_debug_output(void)
     rc_gc_garbage_clear();
 }
 
-/* test_gc.py: GCCallbackTests.test_refcount_errors. CPython's debug build
- * stops with "refcount is too small"; reclaim's collector must at least
- * not free what is still referenced: a count one too small leaves the pair
- * alive and every count as it was. */
-static void test_refcount_errors(void)
+/* A pair whose count is one too small: b holds two references to a, which
+ * counts only one of them after the extra drop. */
+static void make_refcount_error(Obj **pa, Obj **pb)
 {
     fresh();
     Obj *a = obj_new(&obj_type, 1, 4);
@@ -656,6 +654,29 @@ static void test_refcount_errors(void)
     rc_decref(a); /* ctypes.pythonapi.Py_DecRef(a) */
     rc_decref(a); /* del a */
     rc_decref(b); /* del b */
+    *pa = a;
+    *pb = b;
+}
+
+static void collect_refcount_error(void)
+{
+    Obj *a, *b;
+    make_refcount_error(&a, &b);
+    rc_gc_collect(2);
+}
+
+/* test_gc.py: GCCallbackTests.test_refcount_errors. CPython's debug build
+ * stops with "refcount is too small"; so does reclaim's (RC_CHECKS >= 1).
+ * Without the checks the collector must at least not free what is still
+ * referenced: the pair stays alive and every count as it was. */
+static void test_refcount_errors(void)
+{
+    if (RC_CHECKS >= 1) {
+        CHECK_DEATH(collect_refcount_error, "reference count too small");
+        return;
+    }
+    Obj *a, *b;
+    make_refcount_error(&a, &b);
     CHECK_EQ(rc_refcount(a), 1);
     CHECK_EQ(rc_gc_collect(2), 0);
     CHECK_EQ(destroy_len, 0);

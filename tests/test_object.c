@@ -155,9 +155,25 @@ static void drop_dead(void)
     rc_decref(n);
 }
 
+static void drop_raw_block(void)
+{
+    void *block = rc_malloc(64);
+    rc_decref((char *)block + 16);
+}
+
+static void drop_stack_pointer(void)
+{
+    long local[4] = {0};
+    rc_decref(&local[2]);
+}
+
 static void test_misuse(void)
 {
     CHECK_DEATH(drop_dead, "already dead");
+#ifdef RC_CHECKED_REFCOUNTS
+    CHECK_DEATH(drop_raw_block, "not a reclaim object");
+    CHECK_DEATH(drop_stack_pointer, "not a reclaim object");
+#endif
 }
 
 int main(void)

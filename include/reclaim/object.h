@@ -86,6 +86,13 @@ RC_API void *rc_heap_new_object(rc_heap *heap, const rc_type *type, size_t extra
  * (the misuse of dropping a dead object, which stops the process). */
 RC_API void rc_decref_slow(void *obj);
 
+/* Stops the process with a message naming `what` unless obj is NULL or a
+ * live reclaim object. Compile with -DRC_CHECKED_REFCOUNTS to have every
+ * rc_incref and rc_decref call it (a debug mode: it costs an arena-map
+ * lookup per call), so that a pointer that is not an object is caught
+ * before its "header" is changed. */
+RC_API void rc_check_object(const void *obj, const char *what);
+
 static inline rc_object_head *rc_head_of(const void *obj)
 {
     return (rc_object_head *)obj - 1;
@@ -94,6 +101,9 @@ static inline rc_object_head *rc_head_of(const void *obj)
 /* Adds a reference; returns obj. NULL-safe. */
 static inline void *rc_incref(void *obj)
 {
+#ifdef RC_CHECKED_REFCOUNTS
+    rc_check_object(obj, "rc_incref");
+#endif
     if (obj) {
         rc_object_head *head = rc_head_of(obj);
         uint32_t count = head->refcnt + 1;
@@ -106,6 +116,9 @@ static inline void *rc_incref(void *obj)
 /* Drops a reference; frees the object at zero. NULL-safe. */
 static inline void rc_decref(void *obj)
 {
+#ifdef RC_CHECKED_REFCOUNTS
+    rc_check_object(obj, "rc_decref");
+#endif
     if (obj) {
         rc_object_head *head = rc_head_of(obj);
         uint32_t count = head->refcnt;

@@ -170,8 +170,26 @@ static inline void restore_if_unmarked(gc_pass *pass, void *obj, rc_visit_fn vis
         traverse(obj, visit_restore, pass);
 }
 
+/* A count still above half the range after subtracting went below zero:
+ * some traverse visits a reference its object does not own (CPython's
+ * debug build stops on "refcount is too small" the same way). Counts
+ * recover (they are unsigned), but the caller's program is wrong. */
+static void check_not_wrapped(const void *obj)
+{
+    const rc_object_head *head = rc_head_of(obj);
+    if (RC_CHECKS >= 1 && RC_UNLIKELY(head->refcnt > (UINT32_MAX >> 1)))
+        rc_fatal("object %p of type %s has a reference count too small for the "
+                 "references traverse reports: a traverse visits a reference its "
+                 "object does not own",
+                 obj, head->type->name ? head->type->name : "?");
+}
+
 static void subtract_s(gc_pass *pass, void *obj) { traverse(obj, visit_subtract_s, pass); }
-static void mark_root_s(gc_pass *pass, void *obj) { mark_if_root(pass, obj, visit_mark_s); }
+static void mark_root_s(gc_pass *pass, void *obj)
+{
+    check_not_wrapped(obj);
+    mark_if_root(pass, obj, visit_mark_s);
+}
 static void rescan_s(gc_pass *pass, void *obj) { rescan_if_unscanned(pass, obj, visit_mark_s); }
 static void restore_s(gc_pass *pass, void *obj) { restore_if_unmarked(pass, obj, visit_restore_s); }
 static void subtract_u(gc_pass *pass, void *obj) { traverse(obj, visit_subtract_u, pass); }
@@ -519,18 +537,21 @@ static void find_resurrected(gc_pass *pass)
     release_resurrected(pass, partition_unreachable(pass, is_unmarked));
 }
 
+/* Garbage keeps its UNREACHABLE mark while references are cleared, so user
+ * code run by the deaths this causes (destroy hooks, finalizers of objects
+ * outside U) never sees a half-cleared object in gc.get_objects(). */
 static void clear_references(gc_pass *pass, void *obj)
 {
     (void)pass;
-    rc_object_head *head = rc_head_of(obj);
-    head->gc_bits &= ~RC_GC_TEMP_BITS;
-    if (head->type->traverse)
-        head->type->traverse(obj, rc_release_visit, NULL);
+    const rc_type *type = rc_head_of(obj)->type;
+    if (type->traverse)
+        type->traverse(obj, rc_release_visit, NULL);
 }
 
 static void drop_hold(gc_pass *pass, void *obj)
 {
     (void)pass;
+    rc_head_of(obj)->gc_bits &= ~RC_GC_TEMP_BITS;
     rc_decref(obj);
 }
 

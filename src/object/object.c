@@ -91,6 +91,21 @@ const rc_type *rc_type_of(const void *obj)
     return obj ? rc_head_of(obj)->type : NULL;
 }
 
+void rc_check_object(const void *obj, const char *what)
+{
+    if (!obj)
+        return;
+    rc_block_kind kind = RC_BLOCK_RAW;
+    rc_heap *heap = (uintptr_t)obj > sizeof(rc_object_head)
+                        ? rc_alloc_owner(rc_head_of(obj), &kind)
+                        : NULL;
+    if (!heap || kind != RC_BLOCK_OBJECT)
+        rc_fatal("%s(%p): not a reclaim object (no object made by rc_new starts there)", what,
+                 obj);
+    if (rc_head_of(obj)->refcnt == 0)
+        rc_fatal("%s(%p): the object is already dead (reference count 0)", what, obj);
+}
+
 rc_heap *rc_object_heap(const void *obj)
 {
     rc_block_kind kind;
