@@ -155,6 +155,7 @@ static void drop_dead(void)
     rc_decref(n);
 }
 
+#ifdef RC_CHECKED_REFCOUNTS
 static void drop_raw_block(void)
 {
     void *block = rc_malloc(64);
@@ -166,6 +167,7 @@ static void drop_stack_pointer(void)
     long local[4] = {0};
     rc_decref(&local[2]);
 }
+#endif
 
 static void test_misuse(void)
 {
