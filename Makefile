@@ -1,7 +1,7 @@
 # The front door: each target does its own set-up on a fresh Debian 12
 # machine (scripts/setup.sh installs what is missing) and drives CMake.
 #   make          Release build in build/release
-#   make test     Debug+ASan+UBSan tree and Release tree, ctest in both
+#   make test     format check, Debug+ASan+UBSan tree and Release tree, ctest in both
 #   make demo     builds and runs examples/tour.c
 #   make bench    Release benchmarks against their peers, ratios printed
 #   make install  PREFIX=/usr/local
@@ -11,7 +11,9 @@ RELEASE := build/release
 DEBUG := build/debug
 BENCH := build/bench
 
-.PHONY: all release debug test test-debug test-release demo bench install format clean
+SOURCES = $(shell find include src tests bench examples -name '*.[ch]')
+
+.PHONY: all release debug test test-debug test-release demo bench install format format-check clean
 
 all: release
 
@@ -34,6 +36,7 @@ test-release: release
 
 test:
 	@scripts/setup.sh test
+	$(MAKE) format-check
 	$(MAKE) test-debug
 	$(MAKE) test-release
 
@@ -50,7 +53,10 @@ install: release
 	cmake --install $(RELEASE)
 
 format:
-	clang-format -i include/*.h include/reclaim/*.h src/*.h src/*/*.[ch] tests/*.[ch] bench/*.c examples/*.c
+	clang-format -i $(SOURCES)
+
+format-check:
+	@clang-format --dry-run --Werror $(SOURCES) && echo "format: clean"
 
 clean:
 	rm -rf build

@@ -7,7 +7,4 @@
 #include "bench_util.h"
 #include "tree_reclaim.h"
 
-int main(int argc, char **argv)
-{
-    return bintree_main(&reclaim_tree_ops, argc, argv);
-}
+int main(int argc, char **argv) { return bintree_main(&reclaim_tree_ops, argc, argv); }

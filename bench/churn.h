@@ -13,12 +13,12 @@
 
 #include "bench_util.h"
 
-#define CHURN_SLOTS 10000
-#define CHURN_MIN_SIZE 8
-#define CHURN_MAX_SIZE 512
-#define CHURN_SEED 0x5eed2024u
+#define CHURN_SLOTS      10000
+#define CHURN_MIN_SIZE   8
+#define CHURN_MAX_SIZE   512
+#define CHURN_SEED       0x5eed2024u
 #define CHURN_ITERATIONS 20000000L
-#define CHURN_REPS 5
+#define CHURN_REPS       5
 
 typedef void *(*churn_alloc_fn)(size_t size);
 typedef void (*churn_free_fn)(void *block);
@@ -28,10 +28,7 @@ static inline size_t churn_size(uint64_t r)
     return CHURN_MIN_SIZE + (size_t)((r & 0xffffffffu) % (CHURN_MAX_SIZE - CHURN_MIN_SIZE + 1));
 }
 
-static inline size_t churn_slot(uint64_t r)
-{
-    return (size_t)((r >> 32) % CHURN_SLOTS);
-}
+static inline size_t churn_slot(uint64_t r) { return (size_t)((r >> 32) % CHURN_SLOTS); }
 
 static inline void *churn_block(churn_alloc_fn alloc, size_t size, uint64_t word)
 {

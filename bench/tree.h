@@ -21,9 +21,9 @@
 #include "bench_util.h"
 
 #define BINTREE_MIN_DEPTH 4
-#define BINTREE_DEPTH 20
-#define BINTREE_REPS 3
-#define MEMORY_DEPTH 21
+#define BINTREE_DEPTH     20
+#define BINTREE_REPS      3
+#define MEMORY_DEPTH      21
 
 /* A node: two pointers. A leaf has two NULL children. */
 typedef struct tree_node {
@@ -31,17 +31,14 @@ typedef struct tree_node {
 } tree_node;
 
 typedef struct tree_ops {
-    const char *impl;                   /* the name in RESULT lines */
-    tree_node *(*make)(int depth);      /* a complete tree; depth 0: a leaf */
-    void (*drop)(tree_node *tree);      /* frees a tree; NULL: a collector does */
-    size_t (*heap_bytes)(void);         /* allocator's bytes in use; NULL: unknown */
+    const char *impl;              /* the name in RESULT lines */
+    tree_node *(*make)(int depth); /* a complete tree; depth 0: a leaf */
+    void (*drop)(tree_node *tree); /* frees a tree; NULL: a collector does */
+    size_t (*heap_bytes)(void);    /* allocator's bytes in use; NULL: unknown */
 } tree_ops;
 
 /* Nodes of a complete tree of depth d. */
-static inline long tree_nodes(int depth)
-{
-    return (2L << depth) - 1;
-}
+static inline long tree_nodes(int depth) { return (2L << depth) - 1; }
 
 /* Nodes reachable from tree (the Benchmarks Game's check). */
 static inline long tree_check(const tree_node *tree)

@@ -20,10 +20,7 @@ static tree_node *boehm_make(int depth)
 }
 
 /* Bytes of the heap not free: live objects plus garbage not yet swept. */
-static size_t boehm_heap_bytes(void)
-{
-    return GC_get_heap_size() - GC_get_free_bytes();
-}
+static size_t boehm_heap_bytes(void) { return GC_get_heap_size() - GC_get_free_bytes(); }
 
 static const tree_ops boehm_tree_ops = {"boehm", boehm_make, NULL, boehm_heap_bytes};
 

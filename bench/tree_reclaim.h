@@ -35,10 +35,7 @@ static tree_node *reclaim_make(int depth)
     return node;
 }
 
-static void reclaim_drop(tree_node *tree)
-{
-    rc_decref(tree);
-}
+static void reclaim_drop(tree_node *tree) { rc_decref(tree); }
 
 static size_t reclaim_heap_bytes(void)
 {

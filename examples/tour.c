@@ -35,10 +35,7 @@ static void node_traverse(void *self, rc_visit_fn visit, void *arg)
     visit(&((Node *)self)->ref, arg);
 }
 
-static void node_destroy(void *self)
-{
-    printf("  (Node %ld freed)\n", ((Node *)self)->value);
-}
+static void node_destroy(void *self) { printf("  (Node %ld freed)\n", ((Node *)self)->value); }
 
 static const rc_type node_type = {
     .name = "Node",
@@ -54,10 +51,7 @@ static Node *node(long value)
     return n;
 }
 
-static void step(const char *title)
-{
-    printf("\n== %s ==\n", title);
-}
+static void step(const char *title) { printf("\n== %s ==\n", title); }
 
 static void reference_counting(void)
 {

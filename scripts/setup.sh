@@ -7,7 +7,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config)
-test_pkgs=(valgrind clang libclang-rt-14-dev python3)
+test_pkgs=(valgrind clang clang-format libclang-rt-14-dev python3)
 bench_pkgs=(libmimalloc-dev libjemalloc-dev libgc-dev python3 heaptrack hyperfine)
 
 want=("${build_pkgs[@]}")

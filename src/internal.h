@@ -17,11 +17,11 @@
 
 #include <stdarg.h>
 
-#define RC_INTERNAL __attribute__((visibility("hidden")))
-#define RC_LIKELY(x) __builtin_expect(!!(x), 1)
-#define RC_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define RC_NOINLINE __attribute__((noinline))
-#define RC_NORETURN __attribute__((noreturn))
+#define RC_INTERNAL     __attribute__((visibility("hidden")))
+#define RC_LIKELY(x)    __builtin_expect(!!(x), 1)
+#define RC_UNLIKELY(x)  __builtin_expect(!!(x), 0)
+#define RC_NOINLINE     __attribute__((noinline))
+#define RC_NORETURN     __attribute__((noreturn))
 #define RC_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /* Sets the calling thread's rc_last_error() message; returns code. */
@@ -31,8 +31,7 @@ RC_INTERNAL int rc_set_error(int code, const char *fmt, ...) RC_PRINTF(2, 3);
 RC_INTERNAL RC_NORETURN void rc_fatal(const char *fmt, ...) RC_PRINTF(1, 2);
 
 #if RC_CHECKS >= 1
-#define RC_ASSERT(cond)                                                        \
-    ((cond) ? (void)0 : rc_assert_failed(#cond, __FILE__, __LINE__))
+#define RC_ASSERT(cond) ((cond) ? (void)0 : rc_assert_failed(#cond, __FILE__, __LINE__))
 #else
 #define RC_ASSERT(cond) ((void)0)
 #endif

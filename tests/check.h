@@ -18,39 +18,38 @@
 static int check_failed_count;
 static int check_passed_count;
 
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (cond) {                                                            \
-            check_passed_count++;                                              \
-        } else {                                                               \
-            check_failed_count++;                                              \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__,   \
-                    #cond);                                                    \
-        }                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            check_passed_count++;                                                                  \
+        } else {                                                                                   \
+            check_failed_count++;                                                                  \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ(a, b)                                                         \
-    do {                                                                       \
-        long long check_a_ = (long long)(a), check_b_ = (long long)(b);        \
-        if (check_a_ == check_b_) {                                            \
-            check_passed_count++;                                              \
-        } else {                                                               \
-            check_failed_count++;                                              \
-            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%lld vs %lld)\n", \
-                    __FILE__, __LINE__, #a, #b, check_a_, check_b_);           \
-        }                                                                      \
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        long long check_a_ = (long long)(a), check_b_ = (long long)(b);                            \
+        if (check_a_ == check_b_) {                                                                \
+            check_passed_count++;                                                                  \
+        } else {                                                                                   \
+            check_failed_count++;                                                                  \
+            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%lld vs %lld)\n", __FILE__,         \
+                    __LINE__, #a, #b, check_a_, check_b_);                                         \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_STR_CONTAINS(haystack, needle)                                   \
-    do {                                                                       \
-        const char *check_h_ = (haystack), *check_n_ = (needle);               \
-        if (check_h_ && strstr(check_h_, check_n_)) {                          \
-            check_passed_count++;                                              \
-        } else {                                                               \
-            check_failed_count++;                                              \
-            fprintf(stderr, "%s:%d: expected \"%s\" in \"%s\"\n", __FILE__,    \
-                    __LINE__, check_n_, check_h_ ? check_h_ : "(null)");       \
-        }                                                                      \
+#define CHECK_STR_CONTAINS(haystack, needle)                                                       \
+    do {                                                                                           \
+        const char *check_h_ = (haystack), *check_n_ = (needle);                                   \
+        if (check_h_ && strstr(check_h_, check_n_)) {                                              \
+            check_passed_count++;                                                                  \
+        } else {                                                                                   \
+            check_failed_count++;                                                                  \
+            fprintf(stderr, "%s:%d: expected \"%s\" in \"%s\"\n", __FILE__, __LINE__, check_n_,    \
+                    check_h_ ? check_h_ : "(null)");                                               \
+        }                                                                                          \
     } while (0)
 
 /* Runs fn in a child; true if the child died of a signal (abort) and wrote
@@ -87,16 +86,16 @@ static inline int expect_death(void (*fn)(void), const char *expected, char *out
     return died && strstr(out, expected) != NULL;
 }
 
-#define CHECK_DEATH(fn, expected)                                              \
-    do {                                                                       \
-        char check_msg_[4096];                                                 \
-        if (expect_death(fn, expected, check_msg_, sizeof check_msg_)) {       \
-            check_passed_count++;                                              \
-        } else {                                                               \
-            check_failed_count++;                                              \
-            fprintf(stderr, "%s:%d: %s did not die with \"%s\"; stderr: %s\n", \
-                    __FILE__, __LINE__, #fn, expected, check_msg_);            \
-        }                                                                      \
+#define CHECK_DEATH(fn, expected)                                                                  \
+    do {                                                                                           \
+        char check_msg_[4096];                                                                     \
+        if (expect_death(fn, expected, check_msg_, sizeof check_msg_)) {                           \
+            check_passed_count++;                                                                  \
+        } else {                                                                                   \
+            check_failed_count++;                                                                  \
+            fprintf(stderr, "%s:%d: %s did not die with \"%s\"; stderr: %s\n", __FILE__, __LINE__, \
+                    #fn, expected, check_msg_);                                                    \
+        }                                                                                          \
     } while (0)
 
 static inline int check_report(void)

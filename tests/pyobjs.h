@@ -115,10 +115,7 @@ static inline void obj_seal(Obj *o)
 }
 
 /* o.slot[i] = value (the safe store). */
-static inline void obj_set(Obj *o, size_t i, void *value)
-{
-    rc_assign(&o->slot[i], value);
-}
+static inline void obj_set(Obj *o, size_t i, void *value) { rc_assign(&o->slot[i], value); }
 
 /* Side effects for finalize, as the CPython test classes define them. */
 static inline void effect_resurrect(Obj *self) /* survivors.append(self) */

@@ -114,7 +114,8 @@ static void test_calloc(void)
     rc_free(z0);
 
     CHECK(rc_calloc((size_t)1 << 62, 8) == NULL);
-    CHECK_STR_CONTAINS(rc_last_error(), "rc_calloc: 4611686018427387904 * 8 bytes overflows size_t");
+    CHECK_STR_CONTAINS(rc_last_error(),
+                       "rc_calloc: 4611686018427387904 * 8 bytes overflows size_t");
     CHECK(rc_calloc(SIZE_MAX, SIZE_MAX) == NULL);
     CHECK_STR_CONTAINS(rc_last_error(), "overflows");
 }

@@ -27,10 +27,7 @@ static void free_big_malloc_pointer(void)
     rc_free(p);
 }
 
-static void free_wild_pointer(void)
-{
-    rc_free((void *)(uintptr_t)0x1000);
-}
+static void free_wild_pointer(void) { rc_free((void *)(uintptr_t)0x1000); }
 
 static void free_interior_pointer(void)
 {
@@ -72,10 +69,7 @@ static void *make_object_block(size_t size)
     return head;
 }
 
-static void free_object_block(void)
-{
-    rc_free(make_object_block(32));
-}
+static void free_object_block(void) { rc_free(make_object_block(32)); }
 
 static void free_object_body(void)
 {
@@ -83,10 +77,7 @@ static void free_object_body(void)
     rc_free(block + RC_HEADER_SIZE);
 }
 
-static void free_large_object(void)
-{
-    rc_free(make_object_block(2000));
-}
+static void free_large_object(void) { rc_free(make_object_block(2000)); }
 
 static void free_large_object_body(void)
 {

@@ -7,10 +7,7 @@
 
 #include <reclaim.h>
 
-static size_t capacity(size_t size)
-{
-    return RC_POOL_SIZE / size;
-}
+static size_t capacity(size_t size) { return RC_POOL_SIZE / size; }
 
 static rc_alloc_stats stats_of(rc_heap *heap)
 {

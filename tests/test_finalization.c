@@ -188,10 +188,7 @@ enum { LEFT = 0, RIGHT = 1 };
 enum kind { SIMPLE, RESURRECT, SUICIDAL };
 static size_t chain_errors;
 
-static bool suicided(const Obj *o)
-{
-    return o->scratch != 0;
-}
+static bool suicided(const Obj *o) { return o->scratch != 0; }
 
 /* ChainedBase.check_sanity */
 static void chain_check(Obj *self)
@@ -215,10 +212,7 @@ static void chain_check(Obj *self)
         chain_errors += right->slot[LEFT] != self;
 }
 
-static void chained_simple(Obj *self)
-{
-    chain_check(self);
-}
+static void chained_simple(Obj *self) { chain_check(self); }
 
 static void chained_resurrect(Obj *self)
 {
@@ -300,16 +294,17 @@ static void check_chain(const enum kind *kinds, size_t n)
 /* test_finalization.py: CycleChainFinalizationTest, all eight cases */
 static void test_chains(void)
 {
-    enum kind homogenous[] = {SIMPLE, SIMPLE, SIMPLE};                  /* test_homogenous */
+    enum kind homogenous[] = {SIMPLE, SIMPLE, SIMPLE};                    /* test_homogenous */
     enum kind homogenous_resurrect[] = {RESURRECT, RESURRECT, RESURRECT}; /* _resurrect */
     enum kind homogenous_suicidal[] = {SUICIDAL, SUICIDAL, SUICIDAL};     /* _suicidal */
-    enum kind suicidal_one[] = {SUICIDAL, SIMPLE, SUICIDAL, SIMPLE};      /* heterogenous_suicidal_one */
-    enum kind suicidal_two[] = {SUICIDAL, SUICIDAL, SIMPLE, SIMPLE};      /* heterogenous_suicidal_two */
-    enum kind resurrect_one[] = {RESURRECT, SIMPLE, RESURRECT, SIMPLE};   /* heterogenous_resurrect_one */
-    enum kind resurrect_two[] = {RESURRECT, SIMPLE, SUICIDAL,             /* heterogenous_resurrect_two */
+    enum kind suicidal_one[] = {SUICIDAL, SIMPLE, SUICIDAL, SIMPLE}; /* heterogenous_suicidal_one */
+    enum kind suicidal_two[] = {SUICIDAL, SUICIDAL, SIMPLE, SIMPLE}; /* heterogenous_suicidal_two */
+    enum kind resurrect_one[] = {RESURRECT, SIMPLE, RESURRECT,
+                                 SIMPLE};                     /* heterogenous_resurrect_one */
+    enum kind resurrect_two[] = {RESURRECT, SIMPLE, SUICIDAL, /* heterogenous_resurrect_two */
                                  RESURRECT, SIMPLE, SUICIDAL};
     enum kind resurrect_three[] = {RESURRECT, RESURRECT, SIMPLE, /* heterogenous_resurrect_three */
-                                   SIMPLE, SUICIDAL, SUICIDAL};
+                                   SIMPLE,    SUICIDAL,  SUICIDAL};
     check_chain(homogenous, 3);
     check_chain(homogenous_resurrect, 3);
     check_chain(homogenous_suicidal, 3);

@@ -14,7 +14,6 @@
 #include "check.h"
 #include "pyobjs.h"
 
-
 static const rc_type int_type = {.name = "int", .size = sizeof(Obj), .destroy = obj_destroy};
 
 /* test_gc.py: test_list */

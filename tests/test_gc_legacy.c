@@ -54,7 +54,7 @@ static void test_legacy_finalizer(void)
     CHECK_EQ(rc_refcount(a), 2); /* itself and gc.garbage */
     obj_set(obj, 0, NULL);       /* del obj.a */
     rc_gc_garbage_clear();       /* gc.garbage.remove(obj) */
-    CHECK_EQ(fin_len, 1); /* the legacy finalizer runs at a plain death */
+    CHECK_EQ(fin_len, 1);        /* the legacy finalizer runs at a plain death */
     CHECK_EQ(destroy_len, 2);
     CHECK_EQ(rc_gc_collect(2), 0);
 }
@@ -296,10 +296,10 @@ static void test_legacy_self_cycle(void)
 
 static Obj *make_x_pair(void)
 {
-    Obj *x = obj_new(&legacy_type, 1, 2);  /* X('first') */
-    Obj *y = obj_new(&legacy_type, 2, 0);  /* X('second') */
-    obj_set(x, 0, x);                      /* x.x = x */
-    obj_set(x, 1, y);                      /* x.y = X('second') */
+    Obj *x = obj_new(&legacy_type, 1, 2); /* X('first') */
+    Obj *y = obj_new(&legacy_type, 2, 0); /* X('second') */
+    obj_set(x, 0, x);                     /* x.x = x */
+    obj_set(x, 1, y);                     /* x.y = X('second') */
     rc_decref(y);
     return x;
 }

@@ -91,7 +91,7 @@ static void test_trashcan(void)
             chain = chain->slot[0];
         rc_incref(chain);
         rc_decref(deep); /* frees DEEP / 3 levels, collecting generation g */
-        deep = chain; /* the rest has moved up a generation meanwhile */
+        deep = chain;    /* the rest has moved up a generation meanwhile */
     }
     rc_decref(deep);
     CHECK_EQ(ouch_n, (long)(DEEP / EVERY));
@@ -112,8 +112,10 @@ static void count_del(void *self)
 }
 
 /* No logging types here: the logs are not thread-safe. */
-static const rc_type thread_c_type = {
-    .name = "C", .size = sizeof(Obj) + sizeof(void *), .traverse = obj_traverse, .finalize = count_del};
+static const rc_type thread_c_type = {.name = "C",
+                                      .size = sizeof(Obj) + sizeof(void *),
+                                      .traverse = obj_traverse,
+                                      .finalize = count_del};
 static const rc_type thread_list_type = {
     .name = "list", .size = sizeof(Obj) + sizeof(void *), .traverse = obj_traverse};
 
@@ -152,10 +154,7 @@ static void test_trashcan_threads(void)
     CHECK_EQ(atomic_load(&thread_inits), atomic_load(&thread_dels));
 }
 
-static void effect_boom(Obj *self) /* del self.attr */
-{
-    obj_set(self, 0, NULL);
-}
+static void effect_boom(Obj *self) /* del self.attr */ { obj_set(self, 0, NULL); }
 
 static long boom2_max;
 
@@ -200,10 +199,7 @@ static void test_boom(void)
     CHECK_EQ(boom2_max, 1); /* finalize ran once: no second time */
 }
 
-static void effect_attr_none(Obj *self) /* self.attr = None */
-{
-    obj_set(self, 0, NULL);
-}
+static void effect_attr_none(Obj *self) /* self.attr = None */ { obj_set(self, 0, NULL); }
 
 /* test_gc.py: test_bug21435: a finalizer in a cycle drops the reference
  * that kept its partner in the cycle. */
@@ -341,7 +337,6 @@ static void test_indirect_calls_with_gc_disabled(void)
     rc_gc_set_threshold(t[0], t[1], t[2]);
 }
 
-
 /* C1055820: an object with a self-loop, cyclic trash once unreachable */
 static Obj *c1055820(long i, size_t extra_slots)
 {
@@ -383,8 +378,8 @@ static void test_bug1055820b(void)
     CHECK_EQ(b_calls, 0);
     rc_decref(Cs); /* Cs = None: the two instances are trash */
     CHECK_EQ(rc_gc_collect(2), 2);
-    CHECK_EQ(b_calls, 2);       /* else the callbacks did not run */
-    CHECK_EQ(b_alive_seen, 0);  /* wr() is None in every callback */
+    CHECK_EQ(b_calls, 2);      /* else the callbacks did not run */
+    CHECK_EQ(b_alive_seen, 0); /* wr() is None in every callback */
     CHECK_EQ(destroy_len, 3);
     for (int i = 0; i < 2; i++) {
         CHECK(!rc_weakref_alive(b_wrs[i]));
@@ -459,7 +454,7 @@ static void bug1055820cd(bool use_finalizer)
     rc_gc_collect(2); /* c0 to generation 2 */
     CHECK_EQ(gen_holds(2, c0), 1);
     Obj *c1 = c1055820(1, 1);
-    obj_set(c1, 1, c0); /* c1.keep_c0_alive = c0 */
+    obj_set(c1, 1, c0);   /* c1.keep_c0_alive = c0 */
     obj_set(c0, 0, NULL); /* del c0.loop */
     Obj *c2 = c1055820(2, 0);
     c2wr = rc_weakref_new(c2, NULL, NULL); /* no callback */
@@ -497,15 +492,9 @@ static void bug1055820cd(bool use_finalizer)
     CHECK_EQ(rc_gc_collect(2), 0);
 }
 
-static void test_bug1055820c(void)
-{
-    bug1055820cd(false);
-}
+static void test_bug1055820c(void) { bug1055820cd(false); }
 
-static void test_bug1055820d(void)
-{
-    bug1055820cd(true);
-}
+static void test_bug1055820d(void) { bug1055820cd(true); }
 
 static size_t trash_wr_calls;
 

@@ -42,9 +42,9 @@ typedef struct SObj {
 
 /* ---- what the library did (recorded by the hooks) ---- */
 
-static int real_dead[N];  /* destroy ran for the object now at this id */
-static int real_fin[N];   /* finalize calls for the object now at this id */
-static int real_gen[N];   /* generation seen by rc_gc_for_each_object */
+static int real_dead[N]; /* destroy ran for the object now at this id */
+static int real_fin[N];  /* finalize calls for the object now at this id */
+static int real_gen[N];  /* generation seen by rc_gc_for_each_object */
 static long destroy_errors;
 
 static void s_traverse(void *self, rc_visit_fn visit, void *arg)
@@ -75,8 +75,11 @@ static void s_finalize(void *self)
 
 static const rc_type plain_type = {
     .name = "Plain", .size = sizeof(SObj), .traverse = s_traverse, .destroy = s_destroy};
-static const rc_type fin_type = {.name = "Fin", .size = sizeof(SObj), .traverse = s_traverse,
-                                 .finalize = s_finalize, .destroy = s_destroy};
+static const rc_type fin_type = {.name = "Fin",
+                                 .size = sizeof(SObj),
+                                 .traverse = s_traverse,
+                                 .finalize = s_finalize,
+                                 .destroy = s_destroy};
 
 /* ---- the model ---- */
 
@@ -97,10 +100,7 @@ static int alive_ids[N], alive_pos[N], n_alive;
 static int free_ids[N], n_free;
 static size_t n_deaths, n_resurrections, n_found, n_collected, n_gc_resurrections;
 
-static long m_refs(int i)
-{
-    return m[i].ext + m[i].indeg;
-}
+static long m_refs(int i) { return m[i].ext + m[i].indeg; }
 
 static void m_add_alive(int i)
 {
@@ -278,15 +278,9 @@ static uint64_t rng(void)
     return rng_state * UINT64_C(2685821657736338717);
 }
 
-static int rnd(int n)
-{
-    return (int)(rng() % (uint64_t)n);
-}
+static int rnd(int n) { return (int)(rng() % (uint64_t)n); }
 
-static int random_alive(void)
-{
-    return alive_ids[rnd(n_alive)];
-}
+static int random_alive(void) { return alive_ids[rnd(n_alive)]; }
 
 /* ---- operations: each does the real thing and the model's ---- */
 
@@ -298,8 +292,13 @@ static void op_create(void)
     o->id = i;
     real_dead[i] = 0;
     real_fin[i] = 0;
-    m[i] = (mobj){.used = true, .alive = true, .fin_type = fin, .gen = 0, .ext = 1,
-                  .edge = {-1, -1, -1, -1}, .ptr = o};
+    m[i] = (mobj){.used = true,
+                  .alive = true,
+                  .fin_type = fin,
+                  .gen = 0,
+                  .ext = 1,
+                  .edge = {-1, -1, -1, -1},
+                  .ptr = o};
     m_add_alive(i);
 }
 
@@ -509,8 +508,7 @@ int main(int argc, char **argv)
     CHECK_EQ(failures, 0);
     size_t loop_found = n_collected, loop_gc_res = n_gc_resurrections;
     if (failures)
-        fprintf(stderr, "failed at step %ld with seed %llu\n", step - 1,
-                (unsigned long long)seed);
+        fprintf(stderr, "failed at step %ld with seed %llu\n", step - 1, (unsigned long long)seed);
 
     /* the end: drop every external reference; a full collection (after
      * unfreezing) must leave nothing */

@@ -33,10 +33,7 @@ static void test_use_returns_previous(void)
 static int finalizer_order[4];
 static int finalizers_run;
 
-static void record_finalizer(void *arg)
-{
-    finalizer_order[finalizers_run++] = (int)(intptr_t)arg;
-}
+static void record_finalizer(void *arg) { finalizer_order[finalizers_run++] = (int)(intptr_t)arg; }
 
 static void test_destroy_runs_finalizers_and_destroy_hooks(void)
 {
@@ -83,7 +80,6 @@ static void test_mallocstats_on_destroy(void)
     CHECK_STR_CONTAINS(out, "blocks in use");
     CHECK_STR_CONTAINS(out, "arenas_allocated");
 }
-
 
 static void test_heap_of_foreign(void)
 {

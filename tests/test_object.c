@@ -85,9 +85,11 @@ static void test_auto(void)
 static void test_finalizer_resurrects_once(void)
 {
     counters_reset();
-    static const rc_type t = {
-        .name = "Phoenix", .size = sizeof(Node), .traverse = node_traverse,
-        .finalize = node_finalize, .destroy = node_destroy};
+    static const rc_type t = {.name = "Phoenix",
+                              .size = sizeof(Node),
+                              .traverse = node_traverse,
+                              .finalize = node_finalize,
+                              .destroy = node_destroy};
     void *saved = NULL;
     node_resurrect_into = &saved;
     Node *n = rc_new(&t);

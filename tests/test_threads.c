@@ -27,8 +27,8 @@ typedef struct TNode {
     long v;
 } TNode;
 
-static _Thread_local long t_destroyed;  /* destroy calls on this thread */
-static atomic_long g_destroyed;         /* on any thread */
+static _Thread_local long t_destroyed; /* destroy calls on this thread */
+static atomic_long g_destroyed;        /* on any thread */
 
 static void tnode_traverse(void *self, rc_visit_fn visit, void *arg)
 {
@@ -385,15 +385,9 @@ static void foreign_last_ref(void)
     run_thread(drop_victim, NULL);
 }
 
-static void take_owned_heap(void)
-{
-    run_thread(take_heap, rc_heap_current());
-}
+static void take_owned_heap(void) { run_thread(take_heap, rc_heap_current()); }
 
-static void destroy_owned_heap(void)
-{
-    run_thread(destroy_heap, rc_heap_current());
-}
+static void destroy_owned_heap(void) { run_thread(destroy_heap, rc_heap_current()); }
 
 /* Dropping the last reference while the heap is owned by no thread is
  * allowed and "takes the heap for the duration of the deallocation": a
@@ -409,8 +403,8 @@ static void blocking_destroy(void *self)
     sem_wait(&tried);
 }
 
-static const rc_type blocking_type = {.name = "Blocking", .size = sizeof(TNode),
-                                      .destroy = blocking_destroy};
+static const rc_type blocking_type = {
+    .name = "Blocking", .size = sizeof(TNode), .destroy = blocking_destroy};
 
 static void take_heap_during_foreign_dealloc(void)
 {

@@ -9,11 +9,11 @@
 #include "check.h"
 #include "nodes.h"
 
-#define CHECK_STREQ(got, want)                                                 \
-    do {                                                                       \
-        const char *g_ = (got);                                                \
-        CHECK_STR_CONTAINS(g_, want);                                          \
-        CHECK_EQ(strlen(g_ ? g_ : ""), strlen(want));                          \
+#define CHECK_STREQ(got, want)                                                                     \
+    do {                                                                                           \
+        const char *g_ = (got);                                                                    \
+        CHECK_STR_CONTAINS(g_, want);                                                              \
+        CHECK_EQ(strlen(g_ ? g_ : ""), strlen(want));                                              \
     } while (0)
 
 /* ---- the event log ---- */
@@ -75,11 +75,15 @@ static void del_plain(void *self)
     del_calls++;
 }
 
-static const rc_type del_ref_type = {.name = "DelRef", .size = sizeof(Obj),
-                                     .traverse = obj_traverse, .finalize = del_makes_ref,
+static const rc_type del_ref_type = {.name = "DelRef",
+                                     .size = sizeof(Obj),
+                                     .traverse = obj_traverse,
+                                     .finalize = del_makes_ref,
                                      .destroy = obj_destroy};
-static const rc_type with_del_type = {.name = "WithDel", .size = sizeof(Obj),
-                                      .traverse = obj_traverse, .finalize = del_plain,
+static const rc_type with_del_type = {.name = "WithDel",
+                                      .size = sizeof(Obj),
+                                      .traverse = obj_traverse,
+                                      .finalize = del_plain,
                                       .destroy = obj_destroy};
 
 static Obj *obj_new_of(const rc_type *type, long id)
@@ -89,10 +93,7 @@ static Obj *obj_new_of(const rc_type *type, long id)
     return o;
 }
 
-static Obj *obj_new(long id)
-{
-    return obj_new_of(&obj_type, id);
-}
+static Obj *obj_new(long id) { return obj_new_of(&obj_type, id); }
 
 /* ---- callbacks ---- */
 
@@ -414,7 +415,7 @@ static void test_callback_in_cycle_resurrection(void)
     rc_decref(c1);
     rc_decref(c2);
     rc_decref(K);
-    CHECK_STREQ(events, ""); /* dropping is not enough */
+    CHECK_STREQ(events, "");       /* dropping is not enough */
     CHECK_EQ(rc_gc_collect(2), 5); /* K, c1, c2, c1's and c2's weak references */
     CHECK_EQ(n_resurrected, 0);
     CHECK(strstr(events, "C went away") == events); /* first, before any ~ */
@@ -441,7 +442,7 @@ static void test_callbacks_on_callback(void)
     rc_assign(&d->s[0], c);
     rc_assign(&callback->s[0], c);
     c->s[1] = rc_weakref_new(d, log_cb, "cb called");        /* won't trigger */
-    rc_assign(&c->s[2], callback);                          /* c.wr holds its callback */
+    rc_assign(&c->s[2], callback);                           /* c.wr holds its callback */
     d->s[1] = rc_weakref_new(callback, log_cb, "cb called"); /* ditto */
     rc_weakref *external_wr = rc_weakref_new(callback, log_cb, "safe_callback called");
     void *got = rc_weakref_get(external_wr);
@@ -801,10 +802,7 @@ static void test_finalize(void)
  * for the function is passed through. */
 static void *seen_arg = (void *)1;
 
-static void note_arg(void *arg)
-{
-    seen_arg = arg;
-}
+static void note_arg(void *arg) { seen_arg = arg; }
 
 static void test_arg_errors(void)
 {
@@ -829,10 +827,7 @@ static void test_arg_errors(void)
 
 /* test_order: several finalizers on one object; handles dropped early keep
  * theirs registered; at death they run newest first. */
-static void ev_fn(void *arg)
-{
-    ev(arg);
-}
+static void ev_fn(void *arg) { ev(arg); }
 
 static void test_order(void)
 {

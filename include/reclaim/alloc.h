@@ -37,11 +37,11 @@
 extern "C" {
 #endif
 
-#define RC_SMALL_MAX 512                      /* largest pooled block */
-#define RC_SIZE_CLASS_STEP 16                 /* size classes are multiples */
-#define RC_SIZE_CLASSES (RC_SMALL_MAX / RC_SIZE_CLASS_STEP)
-#define RC_ARENA_SIZE ((size_t)1 << 20)       /* 1 MiB, aligned to its size */
-#define RC_POOL_SIZE ((size_t)1 << 14)        /* 16 KiB, 64 pools an arena */
+#define RC_SMALL_MAX       512 /* largest pooled block */
+#define RC_SIZE_CLASS_STEP 16  /* size classes are multiples */
+#define RC_SIZE_CLASSES    (RC_SMALL_MAX / RC_SIZE_CLASS_STEP)
+#define RC_ARENA_SIZE      ((size_t)1 << 20) /* 1 MiB, aligned to its size */
+#define RC_POOL_SIZE       ((size_t)1 << 14) /* 16 KiB, 64 pools an arena */
 
 typedef struct rc_heap rc_heap;
 
@@ -109,18 +109,18 @@ typedef struct rc_class_stats {
 
 /* Every scalar statistic once: name and meaning. The struct fields, the text
  * of rc_heap_print_stats and the upper layers' exports come from this list. */
-#define RC_ALLOC_STATS(X)                                                        \
-    X(arenas_allocated, "arenas mapped since the heap was made")                \
-    X(arenas_freed, "arenas returned to the system")                             \
-    X(arenas_current, "arenas mapped now")                                       \
-    X(arenas_highwater, "most arenas mapped at once")                            \
-    X(pools_used, "pools holding blocks")                                        \
-    X(pools_empty, "pools of mapped arenas holding none")                        \
-    X(small_bytes_in_use, "bytes of small blocks handed out (class sizes)")      \
-    X(large_blocks, "large blocks handed out")                                   \
-    X(large_bytes_in_use, "bytes of large blocks handed out")                    \
-    X(bytes_in_use, "small plus large bytes handed out")                         \
-    X(bytes_mapped, "arena bytes mapped plus large bytes")                       \
+#define RC_ALLOC_STATS(X)                                                                          \
+    X(arenas_allocated, "arenas mapped since the heap was made")                                   \
+    X(arenas_freed, "arenas returned to the system")                                               \
+    X(arenas_current, "arenas mapped now")                                                         \
+    X(arenas_highwater, "most arenas mapped at once")                                              \
+    X(pools_used, "pools holding blocks")                                                          \
+    X(pools_empty, "pools of mapped arenas holding none")                                          \
+    X(small_bytes_in_use, "bytes of small blocks handed out (class sizes)")                        \
+    X(large_blocks, "large blocks handed out")                                                     \
+    X(large_bytes_in_use, "bytes of large blocks handed out")                                      \
+    X(bytes_in_use, "small plus large bytes handed out")                                           \
+    X(bytes_mapped, "arena bytes mapped plus large bytes")                                         \
     X(remote_frees, "blocks freed by other threads and returned")
 
 typedef struct rc_alloc_stats {

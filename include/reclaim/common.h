@@ -28,9 +28,9 @@ extern "C" {
 #define RC_API
 #endif
 
-#define RC_VERSION_MAJOR 0
-#define RC_VERSION_MINOR 1
-#define RC_VERSION_PATCH 0
+#define RC_VERSION_MAJOR  0
+#define RC_VERSION_MINOR  1
+#define RC_VERSION_PATCH  0
 #define RC_VERSION_STRING "0.1.0"
 
 /* The library's version, "MAJOR.MINOR.PATCH"; compare with RC_VERSION_STRING

@@ -70,7 +70,7 @@ typedef struct rc_object_head {
     const rc_type *type;
 } rc_object_head;
 
-#define RC_IMMORTAL UINT32_MAX
+#define RC_IMMORTAL    UINT32_MAX
 #define RC_HEADER_SIZE sizeof(rc_object_head)
 
 /* A new object of type on the current heap: refcount 1, zero-filled body,
@@ -93,10 +93,7 @@ RC_API void rc_decref_slow(void *obj);
  * before its "header" is changed. */
 RC_API void rc_check_object(const void *obj, const char *what);
 
-static inline rc_object_head *rc_head_of(const void *obj)
-{
-    return (rc_object_head *)obj - 1;
-}
+static inline rc_object_head *rc_head_of(const void *obj) { return (rc_object_head *)obj - 1; }
 
 /* Adds a reference; returns obj. NULL-safe. */
 static inline void *rc_incref(void *obj)

@@ -24,7 +24,7 @@
 #include <stdatomic.h>
 
 #define RC_POOLS_PER_ARENA ((unsigned)(RC_ARENA_SIZE / RC_POOL_SIZE))
-#define RC_BLOCK_KINDS 2
+#define RC_BLOCK_KINDS     2
 
 struct rc_pool;
 struct rc_arena;

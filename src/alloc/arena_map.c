@@ -30,8 +30,8 @@ static rc_map_leaf *leaf_get_or_make(uintptr_t address)
     rc_map_leaf *leaf = atomic_load_explicit(&rc_arena_map_root[top], memory_order_acquire);
     if (leaf)
         return leaf;
-    void *mem = mmap(NULL, sizeof(rc_map_leaf), PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *mem =
+        mmap(NULL, sizeof(rc_map_leaf), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) {
         rc_set_error(RC_ENOMEM, "out of memory: mmap of a %zu KiB arena map leaf failed: %s",
                      sizeof(rc_map_leaf) >> 10, strerror(errno));

@@ -44,15 +44,12 @@
 
 #include <string.h>
 
-#define RC_LARGE_LIVE ((uintptr_t)0x6c617267656c6976u) /* "largeliv" */
+#define RC_LARGE_LIVE  ((uintptr_t)0x6c617267656c6976u) /* "largeliv" */
 #define RC_LARGE_FREED ((uintptr_t)0x6c61726765667265u)
-#define RC_PAGE 4096u /* the smallest page size: a page of 4 KiB never spans two real pages */
-#define RC_HDR sizeof(rc_large)
+#define RC_PAGE        4096u /* the smallest page size: a page of 4 KiB never spans two real pages */
+#define RC_HDR         sizeof(rc_large)
 
-static bool straddles(const char *block)
-{
-    return (uintptr_t)block % RC_PAGE < RC_HDR;
-}
+static bool straddles(const char *block) { return (uintptr_t)block % RC_PAGE < RC_HDR; }
 
 static char *large_get(rc_heap *heap, size_t total, bool zero)
 {
@@ -90,15 +87,9 @@ static void list_unlink(rc_alloc_state *st, rc_large *h)
 }
 
 /* What the system gave for h, as counted in large_sys_bytes. */
-static size_t sys_size(const rc_large *h)
-{
-    return h->shift + RC_HDR + h->size;
-}
+static size_t sys_size(const rc_large *h) { return h->shift + RC_HDR + h->size; }
 
-static size_t round16(size_t size)
-{
-    return (size + 15) & ~(size_t)15;
-}
+static size_t round16(size_t size) { return (size + 15) & ~(size_t)15; }
 
 static bool size_ok(size_t size)
 {
@@ -130,7 +121,10 @@ void *rc_large_alloc(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
         rc_sys_free(heap, sys);
         return NULL;
     }
-    *h = (rc_large){.heap = heap, .size = size, .kind = kind, .shift = (uint32_t)shift,
+    *h = (rc_large){.heap = heap,
+                    .size = size,
+                    .kind = kind,
+                    .shift = (uint32_t)shift,
                     .magic = (uintptr_t)(h + 1) ^ RC_LARGE_LIVE};
     rc_alloc_state *st = &heap->alloc;
     list_link(st, h);

@@ -33,9 +33,6 @@ RC_INTERNAL rc_large *rc_large_of(const void *p);
 RC_INTERNAL bool rc_large_was_freed(const void *p);
 RC_INTERNAL void rc_large_free_all(rc_heap *heap);
 
-static inline void *rc_large_block(rc_large *h)
-{
-    return h + 1;
-}
+static inline void *rc_large_block(rc_large *h) { return h + 1; }
 
 #endif

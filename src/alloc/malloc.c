@@ -79,8 +79,9 @@ static void *calloc_on(rc_heap *heap, size_t count, size_t size)
         return alloc_slow(heap, n, RC_BLOCK_RAW, true);
     void *b = alloc_inline(heap, n, RC_BLOCK_RAW);
     if (b) /* the whole block, so that rc_usable_size's bytes are all zero */
-        memset(b, 0, n ? (n + RC_SIZE_CLASS_STEP - 1) & ~(size_t)(RC_SIZE_CLASS_STEP - 1)
-                       : RC_SIZE_CLASS_STEP);
+        memset(b, 0,
+               n ? (n + RC_SIZE_CLASS_STEP - 1) & ~(size_t)(RC_SIZE_CLASS_STEP - 1)
+                 : RC_SIZE_CLASS_STEP);
     return b;
 }
 
@@ -191,7 +192,8 @@ static RC_NOINLINE void free_small_slow(rc_heap *heap, rc_pool *pool, char *p)
         if (block && (block == p || block + RC_HEADER_SIZE == p))
             fatal_object("rc_free", p, block);
         rc_fatal("rc_free(%p): pointer was not allocated by reclaim (it points into a pool of "
-                 "objects)", (void *)p);
+                 "objects)",
+                 (void *)p);
     }
     if (owned_by_caller(heap))
         rc_pool_free(heap, pool, p);

@@ -37,10 +37,7 @@ const uint64_t rc_class_divisibility[RC_SIZE_CLASSES] = {
 
 const rc_pool rc_pool_sentinel = {.freeblock = NULL};
 
-unsigned rc_pool_capacity(unsigned cls)
-{
-    return (unsigned)RC_POOL_CAPACITY(rc_class_size[cls]);
-}
+unsigned rc_pool_capacity(unsigned cls) { return (unsigned)RC_POOL_CAPACITY(rc_class_size[cls]); }
 
 /* ---- used lists ---------------------------------------------------- */
 

@@ -48,11 +48,11 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
-#define RC_POOL_SHIFT 14
-#define RC_CARVE_BATCH 4096 /* bytes carved into the free list at a time */
+#define RC_POOL_SHIFT          14
+#define RC_CARVE_BATCH         4096 /* bytes carved into the free list at a time */
 #define RC_POOL_CAPACITY(size) (RC_POOL_SIZE / (size))
-#define RC_POOL_MAX_BLOCKS RC_POOL_CAPACITY(RC_SIZE_CLASS_STEP)
-#define RC_LIVE_WORDS ((RC_POOL_MAX_BLOCKS + 63) / 64)
+#define RC_POOL_MAX_BLOCKS     RC_POOL_CAPACITY(RC_SIZE_CLASS_STEP)
+#define RC_LIVE_WORDS          ((RC_POOL_MAX_BLOCKS + 63) / 64)
 /* A full pool leaves its used list and goes back on, at the tail, when this
  * many of its blocks are free. Relinking at the tail (mimalloc's order, not
  * CPython's head) is what matters: the pool gathers more free blocks while
@@ -78,16 +78,16 @@ typedef struct rc_pool {
 } rc_pool;
 
 typedef struct rc_arena {
-    rc_heap *heap;               /* owner (read by every free) */
-    char *base;                  /* 1 MiB aligned */
+    rc_heap *heap; /* owner (read by every free) */
+    char *base;    /* 1 MiB aligned */
     rc_pool pools[RC_POOLS_PER_ARENA];
-    struct rc_arena *next;       /* heap's usable list, fewest free pools first */
+    struct rc_arena *next; /* heap's usable list, fewest free pools first */
     struct rc_arena *prev;
-    struct rc_arena *all_next;   /* every arena of the heap */
+    struct rc_arena *all_next; /* every arena of the heap */
     struct rc_arena *all_prev;
-    rc_pool *freepools;          /* pools used before, free now */
-    unsigned nfree;              /* free pools: on freepools or never touched */
-    unsigned ntouched;           /* pools [0, ntouched) were initialized */
+    rc_pool *freepools; /* pools used before, free now */
+    unsigned nfree;     /* free pools: on freepools or never touched */
+    unsigned ntouched;  /* pools [0, ntouched) were initialized */
 #if RC_CHECKS >= 1
     /* a bit per block handed out: exact double-free detection */
     uint64_t live[RC_POOLS_PER_ARENA][RC_LIVE_WORDS];
@@ -99,7 +99,7 @@ _Static_assert(RC_ARENA_SIZE % RC_POOL_SIZE == 0, "arenas hold whole pools");
 _Static_assert(((size_t)1 << RC_POOL_SHIFT) == RC_POOL_SIZE, "pool shift");
 _Static_assert(RC_POOLS_PER_ARENA <= 255, "a pool index fits uint8_t");
 _Static_assert(RC_POOL_SIZE <= 65535 + 1, "pool offsets fit uint16_t");
-_Static_assert(RC_SIZE_CLASSES * RC_SIZE_CLASS_STEP == RC_SMALL_MAX, "classes cover 1..512");
+_Static_assert(RC_SIZE_CLASSES *RC_SIZE_CLASS_STEP == RC_SMALL_MAX, "classes cover 1..512");
 _Static_assert(RC_SIZE_CLASSES <= 256, "a class fits uint8_t");
 _Static_assert(RC_POOL_CAPACITY(RC_SMALL_MAX) >= 16, "big classes still share a pool");
 _Static_assert(RC_POOL_SIZE % RC_SMALL_MAX == 0, "the largest class wastes nothing");
@@ -135,10 +135,10 @@ static inline size_t rc_pool_block_size(const rc_pool *pool)
 /* ---- AddressSanitizer poisoning: free blocks and uncarved memory ------ */
 
 #if RC_SANITIZE
-#define RC_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define RC_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
 #define RC_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 #else
-#define RC_POISON(p, n) ((void)(p), (void)(n))
+#define RC_POISON(p, n)   ((void)(p), (void)(n))
 #define RC_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
@@ -213,8 +213,7 @@ static inline void *rc_pool_alloc(rc_heap *heap, rc_block_kind kind, unsigned cl
 static inline void rc_pool_free(rc_heap *heap, rc_pool *pool, char *b)
 {
     char *head = pool->freeblock;
-    if (RC_UNLIKELY(pool->used <= pool->slow_at || head == b || RC_CHECKS >= 1 ||
-                    RC_SANITIZE)) {
+    if (RC_UNLIKELY(pool->used <= pool->slow_at || head == b || RC_CHECKS >= 1 || RC_SANITIZE)) {
         rc_pool_free_slow(heap, pool, b);
         return;
     }

@@ -57,11 +57,12 @@ void *rc_sys_malloc(rc_heap *heap, size_t size)
 void *rc_sys_calloc(rc_heap *heap, size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size) {
-        rc_set_error(RC_ENOMEM, "out of memory: calloc of %zu * %zu bytes overflows size_t",
-                     count, size);
+        rc_set_error(RC_ENOMEM, "out of memory: calloc of %zu * %zu bytes overflows size_t", count,
+                     size);
         return NULL;
     }
-    void *p = rc_fault_hit(heap, RC_FAULT_MALLOC) ? NULL : calloc(count ? count : 1, size ? size : 1);
+    void *p =
+        rc_fault_hit(heap, RC_FAULT_MALLOC) ? NULL : calloc(count ? count : 1, size ? size : 1);
     return p ? p : malloc_failed(count * size);
 }
 
@@ -87,8 +88,8 @@ static void *map_failed(int error)
 /* Maps size bytes; MAP_FAILED on failure. */
 static void *map(size_t size)
 {
-    return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                -1, 0);
+    return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+                0);
 }
 
 /* Linux places new mappings just below the previous ones, so after one

@@ -36,9 +36,9 @@
 
 typedef struct gc_pass {
     rc_heap *heap;
-    unsigned gen;         /* collecting generations 0..gen */
-    unsigned next_gen;    /* where survivors go */
-    bool scan_mode;       /* enumerate S by scanning pools, not lists */
+    unsigned gen;      /* collecting generations 0..gen */
+    unsigned next_gen; /* where survivors go */
+    bool scan_mode;    /* enumerate S by scanning pools, not lists */
     rc_track_list lists[2];
     unsigned nlists;
     void **stack;
@@ -228,13 +228,22 @@ static inline void each_unreachable(gc_pass *pass, gc_object_fn fn)
         fn(pass, pass->unreach[i]);
 }
 
-static void span_subtract(const rc_block_span *span, void *arg) { each_in_span(span, arg, subtract_s); }
-static void span_mark_roots(const rc_block_span *span, void *arg) { each_in_span(span, arg, mark_root_s); }
+static void span_subtract(const rc_block_span *span, void *arg)
+{
+    each_in_span(span, arg, subtract_s);
+}
+static void span_mark_roots(const rc_block_span *span, void *arg)
+{
+    each_in_span(span, arg, mark_root_s);
+}
 static void span_rescan(const rc_block_span *span, void *arg) { each_in_span(span, arg, rescan_s); }
-static void span_restore(const rc_block_span *span, void *arg) { each_in_span(span, arg, restore_s); }
+static void span_restore(const rc_block_span *span, void *arg)
+{
+    each_in_span(span, arg, restore_s);
+}
 
 typedef struct gc_step {
-    rc_span_fn span; /* the step over pools (scan mode) */
+    rc_span_fn span;              /* the step over pools (scan mode) */
     void (*lists)(gc_pass *pass); /* the step over the young lists */
 } gc_step;
 
@@ -338,7 +347,10 @@ static void classify(gc_pass *pass, void *obj)
     pass->survivors++;
 }
 
-static void span_classify(const rc_block_span *span, void *arg) { each_in_span(span, arg, classify); }
+static void span_classify(const rc_block_span *span, void *arg)
+{
+    each_in_span(span, arg, classify);
+}
 static void lists_classify(gc_pass *pass) { each_in_lists(pass, classify); }
 static const gc_step step_classify = {span_classify, lists_classify};
 
@@ -390,10 +402,7 @@ static size_t partition_unreachable(gc_pass *pass, bool (*keep)(void *))
     return moved;
 }
 
-static bool is_unmarked(void *obj)
-{
-    return !(rc_head_of(obj)->gc_bits & RC_MARK);
-}
+static bool is_unmarked(void *obj) { return !(rc_head_of(obj)->gc_bits & RC_MARK); }
 
 static void visit_mark_plain(void *slot, void *arg)
 {
@@ -465,8 +474,8 @@ static void set_aside_uncollectable(gc_pass *pass)
         rc_object_head *head = rc_head_of(obj);
         head->gc_bits &= ~RC_GC_TEMP_BITS;
         rc_track_move(heap, obj, pass->next_gen);
-        bool save = (head->type->flags & RC_TYPE_LEGACY_FINALIZE) ||
-                    (heap->gc.debug & RC_GC_DEBUG_SAVEALL);
+        bool save =
+            (head->type->flags & RC_TYPE_LEGACY_FINALIZE) || (heap->gc.debug & RC_GC_DEBUG_SAVEALL);
         if (!save || !rc_gc_garbage_append(heap, obj))
             rc_decref(obj); /* the hold; the object lives on */
     }
@@ -635,7 +644,8 @@ rc_gc_result rc_gc_collect_heap(rc_heap *heap, unsigned gen)
     print_found(&pass);
     /* From here on user code may run; U is held. */
     if (pass.any_weakrefs)
-        pass.user_code_ran = heap->hooks.clear_weakrefs_unreachable(heap, pass.unreach, pass.unreach_len);
+        pass.user_code_ran =
+            heap->hooks.clear_weakrefs_unreachable(heap, pass.unreach, pass.unreach_len);
     if (pass.any_finalizers)
         each_unreachable(&pass, finalize_one);
     if (pass.user_code_ran) /* else nothing could have made U reachable */

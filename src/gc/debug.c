@@ -2,10 +2,7 @@
  * writes for an object: "gc: <what> <TypeName 0x...>", as CPython does. */
 #include "gc_internal.h"
 
-FILE *rc_gc_debug_stream(rc_heap *heap)
-{
-    return heap->gc.debug_out ? heap->gc.debug_out : stderr;
-}
+FILE *rc_gc_debug_stream(rc_heap *heap) { return heap->gc.debug_out ? heap->gc.debug_out : stderr; }
 
 void rc_gc_debug_object(rc_heap *heap, const char *what, void *obj)
 {

@@ -23,15 +23,9 @@ static void update_collect_at(rc_heap *heap)
     heap->objects.collect_at = gc->enabled && gc->threshold[0] ? gc->threshold[0] : SIZE_MAX;
 }
 
-rc_heap *rc_gc_heap(void)
-{
-    return rc_heap_for_call();
-}
+rc_heap *rc_gc_heap(void) { return rc_heap_for_call(); }
 
-bool rc_gc_is_collecting(rc_heap *heap)
-{
-    return heap->gc.collecting;
-}
+bool rc_gc_is_collecting(rc_heap *heap) { return heap->gc.collecting; }
 
 static void print_start(rc_heap *heap, unsigned gen)
 {
@@ -44,8 +38,9 @@ static void print_start(rc_heap *heap, unsigned gen)
 
 static void print_done(rc_heap *heap, const rc_gc_result *result, uint64_t pause_ns)
 {
-    fprintf(rc_gc_debug_stream(heap), "gc: done, %zu unreachable, %zu uncollectable, %.4fs elapsed\n",
-            result->collected + result->uncollectable, result->uncollectable, (double)pause_ns / 1e9);
+    fprintf(
+        rc_gc_debug_stream(heap), "gc: done, %zu unreachable, %zu uncollectable, %.4fs elapsed\n",
+        result->collected + result->uncollectable, result->uncollectable, (double)pause_ns / 1e9);
 }
 
 /* CPython's counters: a collection of gen adds one to count[gen+1] and
@@ -120,10 +115,7 @@ static void collect_due(rc_heap *heap)
     }
 }
 
-static void collect_for_memory(rc_heap *heap)
-{
-    collect_with_callbacks(heap, 2);
-}
+static void collect_for_memory(rc_heap *heap) { collect_with_callbacks(heap, 2); }
 
 int rc_gc_init(rc_heap *heap)
 {

@@ -131,10 +131,7 @@ int rc_gc_for_each_referent(void *obj, rc_object_fn fn, void *arg)
     return vec_deliver(&vec, fn, arg);
 }
 
-bool rc_gc_is_tracked(const void *obj)
-{
-    return obj && (rc_head_of(obj)->gc_bits & RC_TRACKED);
-}
+bool rc_gc_is_tracked(const void *obj) { return obj && (rc_head_of(obj)->gc_bits & RC_TRACKED); }
 
 bool rc_gc_is_finalized(const void *obj)
 {
@@ -204,7 +201,4 @@ size_t rc_gc_freeze_count(void)
     return heap ? heap->objects.gen_count[RC_GEN_PERMANENT] : 0;
 }
 
-int rc_gc_validate(rc_heap *heap)
-{
-    return rc_track_validate(heap);
-}
+int rc_gc_validate(rc_heap *heap) { return rc_track_validate(heap); }

@@ -17,10 +17,7 @@ int rc_object_init(rc_heap *heap)
     return 0;
 }
 
-void rc_object_fini(rc_heap *heap)
-{
-    rc_track_fini(heap);
-}
+void rc_object_fini(rc_heap *heap) { rc_track_fini(heap); }
 
 static void *new_object(rc_heap *heap, const rc_type *type, size_t extra_bytes)
 {
@@ -81,27 +78,19 @@ void rc_assign(void *slot, void *value)
     rc_decref(old);
 }
 
-size_t rc_refcount(const void *obj)
-{
-    return obj ? rc_head_of(obj)->refcnt : 0;
-}
+size_t rc_refcount(const void *obj) { return obj ? rc_head_of(obj)->refcnt : 0; }
 
-const rc_type *rc_type_of(const void *obj)
-{
-    return obj ? rc_head_of(obj)->type : NULL;
-}
+const rc_type *rc_type_of(const void *obj) { return obj ? rc_head_of(obj)->type : NULL; }
 
 void rc_check_object(const void *obj, const char *what)
 {
     if (!obj)
         return;
     rc_block_kind kind = RC_BLOCK_RAW;
-    rc_heap *heap = (uintptr_t)obj > sizeof(rc_object_head)
-                        ? rc_alloc_owner(rc_head_of(obj), &kind)
-                        : NULL;
+    rc_heap *heap =
+        (uintptr_t)obj > sizeof(rc_object_head) ? rc_alloc_owner(rc_head_of(obj), &kind) : NULL;
     if (!heap || kind != RC_BLOCK_OBJECT)
-        rc_fatal("%s(%p): not a reclaim object (no object made by rc_new starts there)", what,
-                 obj);
+        rc_fatal("%s(%p): not a reclaim object (no object made by rc_new starts there)", what, obj);
     if (rc_head_of(obj)->refcnt == 0)
         rc_fatal("%s(%p): the object is already dead (reference count 0)", what, obj);
 }
@@ -125,15 +114,9 @@ void rc_make_immortal(void *obj)
     head->refcnt = RC_IMMORTAL;
 }
 
-bool rc_is_immortal(const void *obj)
-{
-    return obj && rc_head_of(obj)->refcnt == RC_IMMORTAL;
-}
+bool rc_is_immortal(const void *obj) { return obj && rc_head_of(obj)->refcnt == RC_IMMORTAL; }
 
-void rc_auto_release(void *local)
-{
-    rc_decref(*(void **)local);
-}
+void rc_auto_release(void *local) { rc_decref(*(void **)local); }
 
 typedef struct destroy_walk {
     size_t destroyed;

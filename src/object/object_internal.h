@@ -34,17 +34,14 @@ enum {
     RC_UNREACHABLE = 1u << 8,
     RC_INDEX_SHIFT = 9,
 };
-#define RC_INDEX_NONE (UINT32_MAX >> RC_INDEX_SHIFT)
+#define RC_INDEX_NONE    (UINT32_MAX >> RC_INDEX_SHIFT)
 #define RC_INDEX_PENDING 0u /* generation 2: not yet examined by a full collection */
-#define RC_GC_TEMP_BITS (RC_MARK | RC_SCANNED | RC_UNREACHABLE)
+#define RC_GC_TEMP_BITS  (RC_MARK | RC_SCANNED | RC_UNREACHABLE)
 
 /* Internal type flags, above the public RC_TYPE_* ones. */
 #define RC_TYPE_INTERNAL_WEAKREF (1u << 31)
 
-static inline unsigned rc_gen_of(const rc_object_head *head)
-{
-    return head->gc_bits & RC_GEN_MASK;
-}
+static inline unsigned rc_gen_of(const rc_object_head *head) { return head->gc_bits & RC_GEN_MASK; }
 
 static inline uint32_t rc_index_of(const rc_object_head *head)
 {
@@ -53,19 +50,13 @@ static inline uint32_t rc_index_of(const rc_object_head *head)
 
 static inline void rc_set_gen_index(rc_object_head *head, unsigned gen, uint32_t index)
 {
-    head->gc_bits = (head->gc_bits & ~(RC_GEN_MASK | (RC_INDEX_NONE << RC_INDEX_SHIFT))) |
-                    gen | (index << RC_INDEX_SHIFT);
+    head->gc_bits = (head->gc_bits & ~(RC_GEN_MASK | (RC_INDEX_NONE << RC_INDEX_SHIFT))) | gen |
+                    (index << RC_INDEX_SHIFT);
 }
 
 /* The object a block holds, and back. */
-static inline void *rc_block_object(void *block)
-{
-    return (char *)block + sizeof(rc_object_head);
-}
-static inline void *rc_object_block(void *obj)
-{
-    return rc_head_of(obj);
-}
+static inline void *rc_block_object(void *block) { return (char *)block + sizeof(rc_object_head); }
+static inline void *rc_object_block(void *obj) { return rc_head_of(obj); }
 
 /* ---- lifecycle (object.c, release.c) ---- */
 RC_INTERNAL int rc_object_init(rc_heap *heap);

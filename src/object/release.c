@@ -127,7 +127,4 @@ void rc_decref_slow(void *obj)
         rc_heap_release(heap);
 }
 
-bool rc_object_is_releasing(rc_heap *heap)
-{
-    return heap->objects.releasing;
-}
+bool rc_object_is_releasing(rc_heap *heap) { return heap->objects.releasing; }

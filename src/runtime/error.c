@@ -11,10 +11,7 @@
 
 static _Thread_local char last_error[512];
 
-const char *rc_last_error(void)
-{
-    return last_error;
-}
+const char *rc_last_error(void) { return last_error; }
 
 int rc_set_error(int code, const char *fmt, ...)
 {
@@ -42,7 +39,4 @@ void rc_assert_failed(const char *cond, const char *file, int line)
     rc_fatal("internal check failed: %s (%s:%d)", cond, file, line);
 }
 
-const char *rc_version(void)
-{
-    return RC_VERSION_STRING;
-}
+const char *rc_version(void) { return RC_VERSION_STRING; }

@@ -63,10 +63,7 @@ RC_INTERNAL extern _Thread_local rc_heap *rc_tls_heap __attribute__((tls_model("
 RC_INTERNAL uintptr_t rc_thread_token(void);
 
 /* The calling thread's current heap (may be NULL). */
-static inline rc_heap *rc_thread_heap(void)
-{
-    return rc_tls_heap;
-}
+static inline rc_heap *rc_thread_heap(void) { return rc_tls_heap; }
 
 /* The heap the calling thread works on for an implicit-heap call: its
  * current heap, made on first use. NULL (message set) if none can be made. */

@@ -21,10 +21,7 @@ static _Thread_local rc_heap *implicit_heap;
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
-uintptr_t rc_thread_token(void)
-{
-    return (uintptr_t)&token_anchor;
-}
+uintptr_t rc_thread_token(void) { return (uintptr_t)&token_anchor; }
 
 static void thread_exit(void *unused)
 {

@@ -69,8 +69,10 @@ static void on_object_death(rc_weakref *ref, void *arg)
 rc_finalizer *rc_finalize(void *obj, rc_finalizer_fn fn, void *arg)
 {
     if (!obj || !fn || rc_is_immortal(obj)) {
-        rc_set_error(RC_EINVAL, "rc_finalize: %s", !obj ? "obj is NULL" : !fn ? "fn is NULL"
-                                                   : "obj is immortal (it can never die)");
+        rc_set_error(RC_EINVAL, "rc_finalize: %s",
+                     !obj  ? "obj is NULL"
+                     : !fn ? "fn is NULL"
+                           : "obj is immortal (it can never die)");
         return NULL;
     }
     rc_heap *heap = rc_object_heap(obj);
@@ -92,10 +94,7 @@ rc_finalizer *rc_finalize(void *obj, rc_finalizer_fn fn, void *arg)
     return f;
 }
 
-bool rc_finalizer_alive(const rc_finalizer *f)
-{
-    return f && f->alive;
-}
+bool rc_finalizer_alive(const rc_finalizer *f) { return f && f->alive; }
 
 bool rc_finalizer_detach(rc_finalizer *f)
 {
@@ -105,10 +104,7 @@ bool rc_finalizer_detach(rc_finalizer *f)
     return true;
 }
 
-bool rc_finalizer_call(rc_finalizer *f)
-{
-    return f && run(rc_object_heap(f), f);
-}
+bool rc_finalizer_call(rc_finalizer *f) { return f && run(rc_object_heap(f), f); }
 
 void rc_finalizer_set_atexit(rc_finalizer *f, bool atexit)
 {
@@ -116,10 +112,7 @@ void rc_finalizer_set_atexit(rc_finalizer *f, bool atexit)
         f->atexit = atexit;
 }
 
-bool rc_finalizer_atexit(const rc_finalizer *f)
-{
-    return f && f->atexit;
-}
+bool rc_finalizer_atexit(const rc_finalizer *f) { return f && f->atexit; }
 
 /* Newest first; finalizers registered meanwhile run too (they are newer);
  * those not marked atexit are retired without running. */

@@ -89,15 +89,9 @@ rc_weakref *rc_weakref_new(void *obj, rc_weakref_callback callback, void *arg)
     return ref;
 }
 
-void *rc_weakref_get(rc_weakref *ref)
-{
-    return ref ? rc_incref(ref->referent) : NULL;
-}
+void *rc_weakref_get(rc_weakref *ref) { return ref ? rc_incref(ref->referent) : NULL; }
 
-bool rc_weakref_alive(const rc_weakref *ref)
-{
-    return ref && ref->referent;
-}
+bool rc_weakref_alive(const rc_weakref *ref) { return ref && ref->referent; }
 
 size_t rc_weakref_count(const void *obj)
 {
@@ -170,10 +164,7 @@ static void clear_weakrefs(rc_heap *heap, void *obj)
     run_chain(chain.first);
 }
 
-static void weakref_dying(rc_heap *heap, void *obj)
-{
-    rc_weak_unlink(heap, obj);
-}
+static void weakref_dying(rc_heap *heap, void *obj) { rc_weak_unlink(heap, obj); }
 
 static bool clear_weakrefs_unreachable(rc_heap *heap, void *const *objs, size_t n)
 {
