@@ -201,6 +201,26 @@ static void test_freeze(void)
     CHECK_EQ(rc_gc_collect(2), 2);
 }
 
+/* A garbage ring as deep as a long chain: marking, clearing and freeing it
+ * must use no C recursion. */
+static void test_deep_ring(void)
+{
+    enum { LENGTH = 2 * 1000 * 1000 };
+    counters_reset();
+    rc_gc_disable();
+    Node *first = node_new(0), *last = first;
+    for (long i = 1; i < LENGTH; i++) {
+        Node *n = node_new(i);
+        last->a = n; /* takes over the new reference */
+        last = n;
+    }
+    last->a = rc_incref(first);
+    rc_decref(first);
+    CHECK_EQ(rc_gc_collect(2), LENGTH);
+    CHECK_EQ(node_destroyed, LENGTH);
+    rc_gc_enable();
+}
+
 int main(void)
 {
     test_cycle_collected();
@@ -213,5 +233,6 @@ int main(void)
     test_saveall();
     test_threshold_triggers();
     test_freeze();
+    test_deep_ring();
     return check_report();
 }

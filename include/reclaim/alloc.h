@@ -132,7 +132,8 @@ typedef struct rc_alloc_stats {
 } rc_alloc_stats;
 
 /* Fills out (whose struct_size the caller sets). Returns 0, or RC_EINVAL if
- * struct_size is not one this library knows. */
+ * struct_size is not one this library knows. (DESIGN.md had void: the
+ * version check needs a way to fail.) */
 RC_API int rc_heap_stats(rc_heap *heap, rc_alloc_stats *out);
 /* Writes the statistics as a readable table (cf. sys._debugmallocstats). */
 RC_API void rc_heap_print_stats(rc_heap *heap, FILE *out);

@@ -119,7 +119,8 @@ RC_API size_t rc_gc_freeze_count(void);
 typedef bool (*rc_object_fn)(void *obj, void *arg); /* return false to stop */
 /* Calls fn for each tracked object of a generation (0..2; -1: all three).
  * fn may drop references: each object is held while fn runs. Returns 0, or
- * RC_ENOMEM if the list of objects could not be made. */
+ * RC_ENOMEM if the list of objects could not be made (DESIGN.md had void:
+ * gathering the objects first, which makes fn safe, needs memory). */
 RC_API int rc_gc_for_each_object(int generation, rc_object_fn fn, void *arg);
 /* Calls fn for each tracked object (generations 0..2) whose traverse visits
  * target. Returns 0 or RC_ENOMEM. */
@@ -129,7 +130,8 @@ RC_API int rc_gc_for_each_referent(void *obj, rc_object_fn fn, void *arg);
 
 RC_API bool rc_gc_is_tracked(const void *obj);
 RC_API bool rc_gc_is_finalized(const void *obj);
-/* Starts tracking obj (its type must have traverse; RC_EINVAL otherwise). */
+/* Starts tracking obj: 0, or RC_EINVAL if its type has no traverse or it is
+ * immortal (DESIGN.md had void: both are mistakes worth reporting). */
 RC_API int rc_gc_track(void *obj);
 RC_API void rc_gc_untrack(void *obj);
 
