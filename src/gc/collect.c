@@ -310,15 +310,16 @@ static bool append_unreachable(gc_pass *pass, void *obj)
  * are in no list (detached at the start), except in a scan of generations
  * 0..1 forced by young_overflow. A full collection has examined its
  * survivors: they no longer count as pending. */
-static void settle(gc_pass *pass, void *obj, unsigned gen)
+static inline void settle(gc_pass *pass, void *obj, unsigned gen)
 {
-    unsigned old = rc_gen_of(rc_head_of(obj));
-    if (!pass->scan_mode || (pass->gen == 2 && old < 2))
+    if (pass->gen == 2) {
+        rc_track_settle_old(pass->heap, obj);
+        return;
+    }
+    if (!pass->scan_mode)
         rc_track_place(pass->heap, obj, gen);
-    else if (old != gen)
+    else if (rc_gen_of(rc_head_of(obj)) != gen)
         rc_track_move(pass->heap, obj, gen);
-    if (pass->gen == 2)
-        rc_track_examined(pass->heap, obj);
 }
 
 /* Notes what the later steps will have to do for obj, a member of U. */
@@ -557,11 +558,17 @@ static void clear_references(gc_pass *pass, void *obj)
         type->traverse(obj, rc_release_visit, NULL);
 }
 
+/* Drops the hold. If it is the last reference the object dies now, with
+ * its references already cleared and its finalize run (or none): it is
+ * freed directly, without traversing it again. */
 static void drop_hold(gc_pass *pass, void *obj)
 {
-    (void)pass;
-    rc_head_of(obj)->gc_bits &= ~RC_GC_TEMP_BITS;
-    rc_decref(obj);
+    rc_object_head *head = rc_head_of(obj);
+    head->gc_bits &= ~RC_GC_TEMP_BITS;
+    if (head->refcnt == 1 && (head->gc_bits & RC_FINALIZED || !head->type->finalize))
+        rc_object_release_cleared(pass->heap, obj);
+    else
+        rc_decref(obj);
 }
 
 static void save_or_drop(gc_pass *pass, void *obj)

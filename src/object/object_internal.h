@@ -66,6 +66,11 @@ RC_INTERNAL void rc_object_destroy_all(rc_heap *heap);
 RC_INTERNAL bool rc_object_is_releasing(rc_heap *heap);
 /* The heap owning obj (from its block's address). */
 RC_INTERNAL rc_heap *rc_object_heap(const void *obj);
+/* Frees obj, whose caller holds its only reference, whose references are
+ * already released (the collector cleared them) and whose finalize has run
+ * or does not exist: the death without the release stack or a second
+ * traverse. */
+RC_INTERNAL void rc_object_release_cleared(rc_heap *heap, void *obj);
 /* The slot visitor that releases a reference: *slot = NULL, then drops the
  * old value. Used at death and by the collector to clear cycles. */
 RC_INTERNAL void rc_release_visit(void *slot, void *arg);
@@ -87,6 +92,21 @@ RC_INTERNAL void rc_track_detach_all_young(rc_heap *heap);
 RC_INTERNAL void rc_track_place(rc_heap *heap, void *obj, unsigned gen);
 /* A full collection examined obj, of generation 2: no longer pending. */
 RC_INTERNAL void rc_track_examined(rc_heap *heap, void *obj);
+
+/* A full collection settles obj (of its set, after
+ * rc_track_detach_all_young) in generation 2, examined: the one-step form
+ * of rc_track_place(heap, obj, 2) then rc_track_examined for young objects,
+ * and of rc_track_examined for old ones. */
+static inline void rc_track_settle_old(rc_heap *heap, void *obj)
+{
+    rc_object_head *head = rc_head_of(obj);
+    unsigned gen = rc_gen_of(head);
+    if (gen < 2)
+        heap->objects.gen_count[2]++;
+    else if (rc_index_of(head) == RC_INDEX_PENDING)
+        heap->objects.old_pending--;
+    rc_set_gen_index(head, 2, RC_INDEX_NONE);
+}
 /* Gives a detached list's buffer back for reuse (or frees it). */
 RC_INTERNAL void rc_track_recycle(rc_heap *heap, unsigned gen, rc_track_list *list);
 RC_INTERNAL void rc_track_fini(rc_heap *heap);

@@ -89,12 +89,13 @@ static bool finalize_dying(void *obj, const rc_type *type)
     return --head->refcnt != 0;
 }
 
-static void object_dies(rc_heap *heap, void *obj)
+/* What every death does after finalize and before release: a dying weak
+ * reference leaves its referent, the object leaves the collector, and weak
+ * references to it are cleared (their callbacks run). */
+static void leave_heap(rc_heap *heap, void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
     const rc_type *type = head->type;
-    if (type->finalize && !(head->gc_bits & RC_FINALIZED) && finalize_dying(obj, type))
-        return;
     if (type->flags & RC_TYPE_INTERNAL_WEAKREF)
         heap->hooks.weakref_dying(heap, obj);
     if (head->gc_bits & RC_TRACKED)
@@ -103,6 +104,15 @@ static void object_dies(rc_heap *heap, void *obj)
         heap->objects.count0--;
     if (head->gc_bits & RC_WEAKREFS)
         heap->hooks.clear_weakrefs(heap, obj);
+}
+
+static void object_dies(rc_heap *heap, void *obj)
+{
+    rc_object_head *head = rc_head_of(obj);
+    const rc_type *type = head->type;
+    if (type->finalize && !(head->gc_bits & RC_FINALIZED) && finalize_dying(obj, type))
+        return;
+    leave_heap(heap, obj);
     release_push(&heap->objects, obj);
     if (!heap->objects.releasing)
         release_loop(heap);
@@ -125,6 +135,20 @@ void rc_decref_slow(void *obj)
     object_dies(heap, obj);
     if (taken)
         rc_heap_release(heap);
+}
+
+void rc_object_release_cleared(rc_heap *heap, void *obj)
+{
+    rc_object_head *head = rc_head_of(obj);
+    const rc_type *type = head->type;
+    RC_ASSERT(head->refcnt == 1 && (!type->finalize || (head->gc_bits & RC_FINALIZED)));
+    head->refcnt = 0;
+    leave_heap(heap, obj);
+    bool large = (head->gc_bits & RC_LARGE) != 0;
+    if (type->destroy)
+        type->destroy(obj);
+    head->gc_bits &= RC_LARGE; /* a small block's first 8 bytes are now 0 */
+    rc_alloc_free_object(heap, head, large);
 }
 
 bool rc_object_is_releasing(rc_heap *heap) { return heap->objects.releasing; }
