@@ -75,9 +75,8 @@ RC_INTERNAL void rc_object_release_cleared(rc_heap *heap, void *obj);
  * old value. Used at death and by the collector to clear cycles. */
 RC_INTERNAL void rc_release_visit(void *slot, void *arg);
 
-/* ---- tracking (track.c) ---- */
-RC_INTERNAL void rc_track_new(rc_heap *heap, void *obj);
-RC_INTERNAL void rc_track_remove(rc_heap *heap, void *obj);
+/* ---- tracking (track.c; the fast paths are inline below) ---- */
+RC_INTERNAL void rc_track_place_slow(rc_heap *heap, void *obj, unsigned gen);
 /* Moves a tracked object to generation gen (0..3), keeping the lists. */
 RC_INTERNAL void rc_track_move(rc_heap *heap, void *obj, unsigned gen);
 /* Takes young[gen] out of the heap for a collection: the heap's list is left
@@ -88,8 +87,7 @@ RC_INTERNAL void rc_track_detach_young(rc_heap *heap, unsigned gen, rc_track_lis
  * generations 0 and 1 is then in no list and uncounted, and must be given
  * a place with rc_track_place before user code runs. */
 RC_INTERNAL void rc_track_detach_all_young(rc_heap *heap);
-/* Puts a tracked object that is in no list (detached) in generation gen. */
-RC_INTERNAL void rc_track_place(rc_heap *heap, void *obj, unsigned gen);
+
 /* A full collection examined obj, of generation 2: no longer pending. */
 RC_INTERNAL void rc_track_examined(rc_heap *heap, void *obj);
 
@@ -112,5 +110,60 @@ RC_INTERNAL void rc_track_recycle(rc_heap *heap, unsigned gen, rc_track_list *li
 RC_INTERNAL void rc_track_fini(rc_heap *heap);
 /* Checks every invariant of object_state.h (expensive); 0 if they hold. */
 RC_INTERNAL int rc_track_validate(rc_heap *heap);
+
+/* Puts a tracked object that is in no list (detached) in generation gen:
+ * the young list's append inline, the rest (growth, compaction, generation
+ * 2's pending mark) in rc_track_place_slow. */
+static inline void rc_track_place(rc_heap *heap, void *obj, unsigned gen)
+{
+    rc_object_state *state = &heap->objects;
+    if (RC_LIKELY(gen < 2)) {
+        rc_track_list *list = &state->young[gen];
+        if (RC_LIKELY(list->len < list->cap)) {
+            uint32_t index = list->len++;
+            list->items[index] = obj;
+            rc_set_gen_index(rc_head_of(obj), gen, index);
+            state->gen_count[gen]++;
+            return;
+        }
+    }
+    rc_track_place_slow(heap, obj, gen);
+}
+
+/* Takes obj out of its generation's list (leaving a hole) and count. */
+static inline void rc_track_unplace(rc_heap *heap, void *obj)
+{
+    rc_object_state *state = &heap->objects;
+    rc_object_head *head = rc_head_of(obj);
+    unsigned gen = rc_gen_of(head);
+    uint32_t index = rc_index_of(head);
+    if (gen < 2 && index != RC_INDEX_NONE) {
+        rc_track_list *list = &state->young[gen];
+        RC_ASSERT(index < list->len && list->items[index] == obj);
+        list->items[index] = NULL;
+        list->holes++;
+    } else if (gen == 2 && index == RC_INDEX_PENDING) {
+        RC_ASSERT(state->old_pending > 0);
+        state->old_pending--;
+    }
+    RC_ASSERT(state->gen_count[gen] > 0);
+    state->gen_count[gen]--;
+}
+
+static inline void rc_track_new(rc_heap *heap, void *obj)
+{
+    rc_head_of(obj)->gc_bits |= RC_TRACKED;
+    rc_track_place(heap, obj, 0);
+}
+
+static inline void rc_track_remove(rc_heap *heap, void *obj)
+{
+    rc_object_head *head = rc_head_of(obj);
+    if (!(head->gc_bits & RC_TRACKED))
+        return;
+    rc_track_unplace(heap, obj);
+    head->gc_bits &= ~(RC_TRACKED | RC_GC_TEMP_BITS);
+    rc_set_gen_index(head, 0, 0);
+}
 
 #endif

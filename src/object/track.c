@@ -60,8 +60,8 @@ static bool list_make_room(rc_heap *heap, rc_track_list *list, unsigned gen)
     return list_grow(heap, list);
 }
 
-/* Puts obj, tracked and in no list, into generation gen. */
-void rc_track_place(rc_heap *heap, void *obj, unsigned gen)
+/* rc_track_place when the list is full (or gen is 2 or permanent). */
+void rc_track_place_slow(rc_heap *heap, void *obj, unsigned gen)
 {
     rc_object_state *state = &heap->objects;
     uint32_t index = RC_INDEX_NONE;
@@ -81,45 +81,9 @@ void rc_track_place(rc_heap *heap, void *obj, unsigned gen)
     state->gen_count[gen]++;
 }
 
-/* Takes obj out of its generation's list and count. */
-static void unplace(rc_heap *heap, void *obj)
-{
-    rc_object_state *state = &heap->objects;
-    rc_object_head *head = rc_head_of(obj);
-    unsigned gen = rc_gen_of(head);
-    uint32_t index = rc_index_of(head);
-    if (gen == 2 && index == RC_INDEX_PENDING) {
-        RC_ASSERT(state->old_pending > 0);
-        state->old_pending--;
-    } else if (gen < 2 && index != RC_INDEX_NONE) {
-        rc_track_list *list = &state->young[gen];
-        RC_ASSERT(index < list->len && list->items[index] == obj);
-        list->items[index] = NULL;
-        list->holes++;
-    }
-    RC_ASSERT(state->gen_count[gen] > 0);
-    state->gen_count[gen]--;
-}
-
-void rc_track_new(rc_heap *heap, void *obj)
-{
-    rc_head_of(obj)->gc_bits |= RC_TRACKED;
-    rc_track_place(heap, obj, 0);
-}
-
-void rc_track_remove(rc_heap *heap, void *obj)
-{
-    rc_object_head *head = rc_head_of(obj);
-    if (!(head->gc_bits & RC_TRACKED))
-        return;
-    unplace(heap, obj);
-    head->gc_bits &= ~(RC_TRACKED | RC_GC_TEMP_BITS);
-    rc_set_gen_index(head, 0, 0);
-}
-
 void rc_track_move(rc_heap *heap, void *obj, unsigned gen)
 {
-    unplace(heap, obj);
+    rc_track_unplace(heap, obj);
     rc_track_place(heap, obj, gen);
 }
 
