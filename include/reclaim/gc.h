@@ -54,6 +54,9 @@ extern "C" {
  * RC_EINVAL for another generation. */
 RC_API long rc_gc_collect(int generation);
 
+/* Automatic collection: after threshold0 allocations, and once when memory
+ * is short (before an allocation is retried). rc_gc_disable stops both;
+ * rc_gc_collect still works. */
 RC_API void rc_gc_enable(void);
 RC_API void rc_gc_disable(void);
 RC_API bool rc_gc_is_enabled(void);

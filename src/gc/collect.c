@@ -29,7 +29,9 @@
  *
  * The mark stack grows as needed; if it cannot, marked objects are left
  * unscanned (MARK without SCANNED) and found again by rescanning S. If U
- * cannot grow, the objects that do not fit survive this collection.
+ * cannot grow, the objects that do not fit survive this collection, and so
+ * does everything in U they reach (found as resurrected objects are), so
+ * that nothing is cleared while garbage outside U can still see it.
  */
 #include "gc_internal.h"
 #include "../alloc/alloc.h"
@@ -46,6 +48,7 @@ typedef struct gc_pass {
     bool stack_overflow;
     void **unreach;
     size_t unreach_len, unreach_cap;
+    bool unreach_overflow; /* unreachable objects left out of U survive */
     size_t survivors;
     size_t uncollectable; /* set aside at unreach[unreach_len..+this) */
     bool user_code_ran;   /* a finalizer or weakref callback ran */
@@ -336,12 +339,15 @@ static inline void note_unreachable(gc_pass *pass, const rc_object_head *head)
 static void classify(gc_pass *pass, void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
-    if (!(head->gc_bits & RC_MARK) && append_unreachable(pass, obj)) {
-        head->gc_bits |= RC_UNREACHABLE;
-        head->refcnt++;
-        note_unreachable(pass, head);
-        settle(pass, obj, 2);
-        return;
+    if (!(head->gc_bits & RC_MARK)) {
+        if (append_unreachable(pass, obj)) {
+            head->gc_bits |= RC_UNREACHABLE;
+            head->refcnt++;
+            note_unreachable(pass, head);
+            settle(pass, obj, 2);
+            return;
+        }
+        pass->unreach_overflow = true;
     }
     head->gc_bits &= ~(RC_MARK | RC_SCANNED);
     settle(pass, obj, pass->next_gen);
@@ -646,6 +652,11 @@ rc_gc_result rc_gc_collect_heap(rc_heap *heap, unsigned gen)
     gc_pass pass;
     start_pass(&pass, heap, gen);
     find_unreachable(&pass);
+    /* Garbage left out of U is alive to this collection and may refer into
+     * U: what it reaches there survives too, intact, as if resurrected, so
+     * that no finalizer ever sees a cleared object. */
+    if (pass.unreach_overflow)
+        find_resurrected(&pass);
     set_aside_uncollectable(&pass);
     rc_gc_result result = {0, pass.uncollectable, pass.survivors};
     print_found(&pass);

@@ -115,7 +115,14 @@ static void collect_due(rc_heap *heap)
     }
 }
 
-static void collect_for_memory(rc_heap *heap) { collect_with_callbacks(heap, 2); }
+/* The allocator's out-of-memory hook: one full collection, then the
+ * allocation is retried. Automatic like threshold collections, so it too
+ * is off while the collector is disabled. */
+static void collect_for_memory(rc_heap *heap)
+{
+    if (heap->gc.enabled)
+        collect_with_callbacks(heap, 2);
+}
 
 int rc_gc_init(rc_heap *heap)
 {
