@@ -91,6 +91,10 @@ typedef struct worker {
     size_t in_use_start, in_use_end;
 } worker;
 
+/* Both workers hold their heaps at once (else a heap freed by a finished
+ * worker could come back at the same address for the other). */
+static pthread_barrier_t both_have_heaps;
+
 static void *parallel_worker(void *arg)
 {
     worker *w = arg;
@@ -100,6 +104,7 @@ static void *parallel_worker(void *arg)
     } else {
         w->heap = rc_heap_current();
     }
+    pthread_barrier_wait(&both_have_heaps);
     w->current_ok = rc_heap_current() == w->heap;
     rc_gc_disable(); /* only our collections: exact counts */
     w->in_use_start = bytes_in_use(NULL);
@@ -170,10 +175,12 @@ static void test_parallel_heaps(void)
 {
     worker w[2] = {{.id = 0, .explicit_heap = true}, {.id = 1, .explicit_heap = false}};
     pthread_t t[2];
+    pthread_barrier_init(&both_have_heaps, NULL, 2);
     for (int i = 0; i < 2; i++)
         CHECK_EQ(pthread_create(&t[i], NULL, parallel_worker, &w[i]), 0);
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&both_have_heaps);
     CHECK(w[0].heap != NULL && w[1].heap != NULL && w[0].heap != w[1].heap);
     for (int i = 0; i < 2; i++) {
         CHECK(!w[i].had_heap);

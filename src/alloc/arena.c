@@ -52,7 +52,7 @@ static void usable_insert_after(rc_alloc_state *st, rc_arena *a, rc_arena *after
 static rc_arena *arena_new(rc_heap *heap)
 {
     rc_alloc_state *st = &heap->alloc;
-    rc_arena *a = rc_sys_malloc(heap, sizeof *a);
+    rc_arena *a = rc_sys_malloc_aligned(heap, _Alignof(rc_arena), sizeof *a);
     if (!a)
         return NULL;
     memset(a, 0, sizeof *a);
@@ -65,6 +65,7 @@ static rc_arena *arena_new(rc_heap *heap)
     a->nfree = RC_POOLS_PER_ARENA;
     for (unsigned i = 0; i < RC_POOLS_PER_ARENA; i++) {
         a->pools[i].index = (uint8_t)i;
+        a->pools[i].free_key = RC_FREE_KEY_NONE;
         a->pools[i].mem = a->base + (size_t)i * RC_POOL_SIZE;
     }
     RC_POISON(a->base, RC_ARENA_SIZE);

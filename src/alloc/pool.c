@@ -84,9 +84,10 @@ static void used_unlink(rc_alloc_state *st, rc_pool *pool)
 
 /* ---- allocation slow path -------------------------------------------- */
 
-static void pool_init(rc_pool *pool, rc_block_kind kind, unsigned cls)
+static void pool_init(rc_pool *pool, rc_heap *heap, rc_block_kind kind, unsigned cls)
 {
     pool->freeblock = NULL;
+    pool->free_key = RC_FREE_KEY(heap, kind);
     pool->used = 0;
     pool->carved = 0;
     pool->limit = (uint16_t)(rc_pool_capacity(cls) * rc_class_size[cls]);
@@ -130,7 +131,7 @@ void *rc_pool_alloc_slow(rc_heap *heap, rc_block_kind kind, unsigned cls)
             pool = rc_arena_take_pool(heap);
             if (!pool)
                 return NULL;
-            pool_init(pool, kind, cls);
+            pool_init(pool, heap, kind, cls);
             used_link_head(st, pool);
         }
         if (!pool->freeblock && pool->carved < pool->limit)

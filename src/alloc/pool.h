@@ -11,7 +11,8 @@
  *   [ heap, base | pool descriptor 0 | ... | pool descriptor 63 | lists ]
  *
  * A pool holds blocks of one kind (raw or object) and one size class. Its
- * descriptor (struct rc_pool, 48 bytes) is not at the start of the pool, as
+ * descriptor (struct rc_pool, one 64-byte cache line; the arena descriptor
+ * is allocated 64-aligned) is not at the start of the pool, as
  * in CPython, but in an array in its arena's descriptor, as mimalloc keeps
  * its page descriptors: the 16 KiB-aligned headers of inline pools all
  * fall in the same few cache sets (8 of them fit in L1 at once), which made
@@ -63,24 +64,35 @@
 #define RC_RELINK(capacity) ((void)(capacity), 1u)
 
 typedef struct rc_pool {
-    char *freeblock;      /* free list head; link at offset 8 */
+    /* hot: read by every free (the first 24 bytes of its cache line) */
+    char *freeblock;    /* free list head; link at offset 8 */
+    uintptr_t free_key; /* RC_FREE_KEY(heap, kind), or RC_FREE_KEY_NONE */
+    uint32_t used;      /* blocks handed out */
+    uint32_t slow_at;   /* a free with used <= slow_at takes the slow path */
+
     struct rc_pool *next; /* used list, or arena free-pool list */
     struct rc_pool *prev; /* used list */
     char *mem;            /* the pool's RC_POOL_SIZE bytes */
-    uint32_t used;        /* blocks handed out */
-    uint32_t slow_at;     /* a free with used <= slow_at takes the slow path */
     uint16_t carved;      /* bytes of mem carved into blocks */
     uint16_t limit;       /* capacity * block size */
     uint8_t cls;          /* size class */
     uint8_t kind;         /* rc_block_kind */
     uint8_t linked;       /* on used[kind][cls] */
     uint8_t index;        /* in its arena */
-} rc_pool;
+} __attribute__((aligned(64))) rc_pool;
+
+/* What rc_free's fast path compares with the caller's current heap: the
+ * owning heap for a raw pool, the heap tagged with 1 for an object pool, so
+ * that one compare checks both the kind and the owner. A pool never
+ * initialized holds RC_FREE_KEY_NONE, which is no heap either. */
+#define RC_FREE_KEY(heap, kind) ((uintptr_t)(heap) | (uintptr_t)(kind))
+#define RC_FREE_KEY_NONE        ((uintptr_t)1)
+_Static_assert(RC_BLOCK_RAW == 0 && RC_BLOCK_OBJECT == 1, "the kind tags the key");
 
 typedef struct rc_arena {
-    rc_heap *heap; /* owner (read by every free) */
+    rc_heap *heap; /* owner (free slow paths; the fast path reads free_key) */
     char *base;    /* 1 MiB aligned */
-    rc_pool pools[RC_POOLS_PER_ARENA];
+    rc_pool pools[RC_POOLS_PER_ARENA]; /* at offset 64: a cache line each */
     struct rc_arena *next; /* heap's usable list, fewest free pools first */
     struct rc_arena *prev;
     struct rc_arena *all_next; /* every arena of the heap */
@@ -94,7 +106,7 @@ typedef struct rc_arena {
 #endif
 } rc_arena;
 
-_Static_assert(sizeof(rc_pool) == 48, "pool descriptors stay small");
+_Static_assert(sizeof(rc_pool) == 64, "a pool descriptor is a cache line");
 _Static_assert(RC_ARENA_SIZE % RC_POOL_SIZE == 0, "arenas hold whole pools");
 _Static_assert(((size_t)1 << RC_POOL_SHIFT) == RC_POOL_SIZE, "pool shift");
 _Static_assert(RC_POOLS_PER_ARENA <= 255, "a pool index fits uint8_t");
@@ -119,7 +131,9 @@ static inline unsigned rc_class_of(size_t size) /* 1 <= size <= RC_SMALL_MAX */
 /* The pool holding p, an address inside arena. */
 static inline rc_pool *rc_pool_of(rc_arena *arena, const void *p)
 {
-    return &arena->pools[((uintptr_t)p >> RC_POOL_SHIFT) & (RC_POOLS_PER_ARENA - 1)];
+    /* &pools[(p >> RC_POOL_SHIFT) % 64], with one shift and one mask */
+    uintptr_t offset = ((uintptr_t)p >> (RC_POOL_SHIFT - 6)) & ((uintptr_t)(RC_POOLS_PER_ARENA - 1) << 6);
+    return (rc_pool *)((char *)arena->pools + offset);
 }
 
 static inline rc_arena *rc_pool_arena(const rc_pool *pool)

@@ -66,6 +66,14 @@ void *rc_sys_calloc(rc_heap *heap, size_t count, size_t size)
     return p ? p : malloc_failed(count * size);
 }
 
+void *rc_sys_malloc_aligned(rc_heap *heap, size_t align, size_t size)
+{
+    void *p = NULL;
+    if (!rc_fault_hit(heap, RC_FAULT_MALLOC) && posix_memalign(&p, align, size ? size : 1) != 0)
+        p = NULL;
+    return p ? p : malloc_failed(size);
+}
+
 void *rc_sys_realloc(rc_heap *heap, void *p, size_t size)
 {
     void *q = rc_fault_hit(heap, RC_FAULT_MALLOC) ? NULL : realloc(p, size ? size : 1);

@@ -11,6 +11,10 @@
 RC_INTERNAL void *rc_sys_map_arena(rc_heap *heap);
 RC_INTERNAL void rc_sys_unmap_arena(void *base);
 
+/* Like rc_sys_malloc, aligned to align (a power of two, a multiple of
+ * sizeof(void *)); rc_sys_free frees it. */
+RC_INTERNAL void *rc_sys_malloc_aligned(rc_heap *heap, size_t align, size_t size);
+
 /* Whether the heap's next system request of this kind must fail. */
 RC_INTERNAL bool rc_fault_hit(rc_heap *heap, unsigned kind);
 

@@ -54,6 +54,9 @@ typedef struct gc_pass {
     bool user_code_ran;   /* a finalizer or weakref callback ran */
     bool any_weakrefs;    /* U has weak references or weak reference objects */
     bool any_finalizers;  /* U has objects whose finalize has not run */
+    bool any_legacy;      /* U has RC_TYPE_LEGACY_FINALIZE objects */
+    bool restore_skipped; /* full collection: simple garbage kept its
+                             counts subtracted (see restore_classify) */
 } gc_pass;
 
 typedef void (*gc_object_fn)(gc_pass *pass, void *obj);
@@ -331,6 +334,7 @@ static inline void note_unreachable(gc_pass *pass, const rc_object_head *head)
     const rc_type *type = head->type;
     pass->any_weakrefs |= (head->gc_bits & RC_WEAKREFS) || (type->flags & RC_TYPE_INTERNAL_WEAKREF);
     pass->any_finalizers |= type->finalize && !(head->gc_bits & RC_FINALIZED);
+    pass->any_legacy |= (type->flags & RC_TYPE_LEGACY_FINALIZE) != 0;
 }
 
 /* An unreachable object joins U, held by one extra reference (the hold)
@@ -361,12 +365,49 @@ static void span_classify(const rc_block_span *span, void *arg)
 static void lists_classify(gc_pass *pass) { each_in_lists(pass, classify); }
 static const gc_step step_classify = {span_classify, lists_classify};
 
+/* Whether anything of the collection may need obj's exact count once it is
+ * known to be unreachable: its finalizer, weak references, a legacy
+ * finalizer, or SAVEALL (which keeps it alive). */
+static inline bool needs_exact_count(const gc_pass *pass, const rc_object_head *head)
+{
+    const rc_type *type = head->type;
+    return (type->finalize && !(head->gc_bits & RC_FINALIZED)) || (head->gc_bits & RC_WEAKREFS) ||
+           (type->flags & (RC_TYPE_LEGACY_FINALIZE | RC_TYPE_INTERNAL_WEAKREF)) ||
+           (pass->heap->gc.debug & RC_GC_DEBUG_SAVEALL);
+}
+
 /* In a full collection classifying changes no object's membership of S
- * (every generation goes to 2), so restore and classify share one pass. */
+ * (every generation goes to 2), so restore and classify share one pass, and
+ * restoring can wait: garbage that needs no exact count keeps its internal
+ * references subtracted, and is then cleared without dropping them (see
+ * delete_simple_garbage). If U turns out to need exact counts after all,
+ * restore_skipped restores them. */
 static void restore_classify(gc_pass *pass, void *obj)
 {
-    restore_s(pass, obj);
+    rc_object_head *head = rc_head_of(obj);
+    bool unmarked = !(head->gc_bits & RC_MARK);
     classify(pass, obj);
+    if (!unmarked)
+        return;
+    /* garbage that did not fit in U survives: its counts must be exact */
+    if (!(head->gc_bits & RC_UNREACHABLE) || needs_exact_count(pass, head))
+        traverse(obj, visit_restore_s, pass);
+    else
+        pass->restore_skipped = true;
+}
+
+static void restore_if_skipped(gc_pass *pass, void *obj)
+{
+    if (!needs_exact_count(pass, rc_head_of(obj)))
+        traverse(obj, visit_restore_s, pass);
+}
+
+/* Whether U is simple garbage, with the restore skipped: nothing in it needs
+ * user code or exact counts, and nothing reachable was left out of U. */
+static bool simple_garbage(const gc_pass *pass)
+{
+    return pass->restore_skipped && !pass->any_weakrefs && !pass->any_finalizers &&
+           !pass->any_legacy && !pass->unreach_overflow;
 }
 
 static void span_restore_classify(const rc_block_span *span, void *arg)
@@ -647,11 +688,60 @@ static void start_pass(gc_pass *pass, rc_heap *heap, unsigned gen)
     take_scratch(pass);
 }
 
+/* ---- simple garbage ---- */
+
+/* Clears a slot of simple garbage. A reference to a member of S was
+ * subtracted and never restored, so it is only forgotten; a reference to
+ * anything outside S is dropped (which may free it). */
+static void visit_clear_subtracted(void *slot, void *arg)
+{
+    gc_pass *pass = arg;
+    void *child = *(void **)slot;
+    if (!child)
+        return;
+    *(void **)slot = NULL;
+    if (!in_set(child, pass->gen))
+        rc_decref(child);
+}
+
+static void clear_subtracted(gc_pass *pass, void *obj)
+{
+    traverse(obj, visit_clear_subtracted, pass);
+}
+
+/* Every member of U now holds only the hold: freed directly. */
+static void release_simple(gc_pass *pass, void *obj)
+{
+    rc_object_head *head = rc_head_of(obj);
+    head->gc_bits &= ~RC_GC_TEMP_BITS;
+    RC_ASSERT(head->refcnt == 1);
+    if (RC_LIKELY(head->refcnt == 1))
+        rc_object_release_cleared(pass->heap, obj);
+    else
+        rc_decref(obj);
+}
+
+/* A full collection whose garbage needs no user code: two traversals of
+ * each garbage object (subtract, clear) instead of four. */
+static rc_gc_result collect_simple_garbage(gc_pass *pass)
+{
+    rc_gc_result result = {pass->unreach_len, 0, pass->survivors};
+    print_found(pass);
+    each_unreachable(pass, clear_subtracted);
+    each_unreachable(pass, release_simple);
+    return_scratch(pass);
+    return result;
+}
+
 rc_gc_result rc_gc_collect_heap(rc_heap *heap, unsigned gen)
 {
     gc_pass pass;
     start_pass(&pass, heap, gen);
     find_unreachable(&pass);
+    if (simple_garbage(&pass))
+        return collect_simple_garbage(&pass);
+    if (pass.restore_skipped)
+        each_unreachable(&pass, restore_if_skipped);
     /* Garbage left out of U is alive to this collection and may refer into
      * U: what it reaches there survives too, intact, as if resurrected, so
      * that no finalizer ever sees a cleared object. */
