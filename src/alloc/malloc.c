@@ -52,22 +52,30 @@ static RC_NOINLINE void *alloc_slow(rc_heap *heap, size_t size, rc_block_kind ki
     return try_alloc(heap, size, kind, zero);
 }
 
+/* alloc_slow for size 1..512 whose pool fast path just failed: straight to
+ * the pool slow path, which the fast path's failure would reach anyway. */
+static RC_NOINLINE void *alloc_small_slow(rc_heap *heap, size_t size, rc_block_kind kind)
+{
+    void *b = rc_pool_alloc_slow(heap, kind, rc_class_of(size));
+    if (b || !heap->hooks.out_of_memory)
+        return b;
+    heap->hooks.out_of_memory(heap);
+    return try_alloc(heap, size, kind, false);
+}
+
 static inline void *alloc_inline(rc_heap *heap, size_t size, rc_block_kind kind)
 {
-    if (RC_LIKELY(size - 1 < RC_SMALL_MAX)) { /* 1..512; size 0 wraps */
+    if (RC_LIKELY(size - 1 < RC_SMALL_MAX)) {                    /* 1..512; size 0 wraps */
         rc_pool *pool = heap->alloc.used[kind][(size - 1) >> 4]; /* rc_class_of */
         char *b = pool->freeblock;
         if (RC_LIKELY(b != NULL)) {
-            char *next = rc_block_next(b);
-            /* The next allocation of this class reads next's link: fetch
-             * it now, since the free list's blocks are mostly cold. */
-            __builtin_prefetch(next);
-            pool->freeblock = next;
+            pool->freeblock = rc_block_next(b);
             pool->used++;
             RC_UNPOISON(b, rc_pool_block_size(pool));
             rc_live_mark(pool, b);
             return b;
         }
+        return alloc_small_slow(heap, size, kind);
     }
     return alloc_slow(heap, size, kind, false);
 }

@@ -37,7 +37,14 @@ const uint64_t rc_class_divisibility[RC_SIZE_CLASSES] = {
 
 const rc_pool rc_pool_sentinel = {.freeblock = NULL};
 
-unsigned rc_pool_capacity(unsigned cls) { return (unsigned)RC_POOL_CAPACITY(rc_class_size[cls]); }
+/* RC_POOL_CAPACITY of each class, so that the slow paths do not divide. */
+#define C(size) RC_POOL_CAPACITY(size)
+const uint16_t rc_class_capacity[RC_SIZE_CLASSES] = {
+    C(16),  C(32),  C(48),  C(64),  C(80),  C(96),  C(112), C(128), C(144), C(160), C(176),
+    C(192), C(208), C(224), C(240), C(256), C(272), C(288), C(304), C(320), C(336), C(352),
+    C(368), C(384), C(400), C(416), C(432), C(448), C(464), C(480), C(496), C(512),
+};
+#undef C
 
 /* ---- used lists ---------------------------------------------------- */
 
@@ -120,6 +127,27 @@ static void pool_carve(rc_pool *pool)
     pool->carved = (uint16_t)(pool->carved + n * size);
 }
 
+/* The class's used list is empty, or its first pool has blocks left to
+ * carve: a pool from an arena if needed, then a batch of blocks. Kept out of
+ * rc_pool_alloc_slow, whose common case (move past a full pool) then saves
+ * few registers. */
+static RC_NOINLINE void *alloc_refill(rc_heap *heap, rc_block_kind kind, unsigned cls)
+{
+    rc_alloc_state *st = &heap->alloc;
+    rc_pool *pool = st->used[kind][cls];
+    if (pool == RC_POOL_SENTINEL) {
+        pool = rc_arena_take_pool(heap);
+        if (!pool)
+            return NULL;
+        pool_init(pool, heap, kind, cls);
+        used_link_head(st, pool);
+    }
+    RC_ASSERT(!pool->freeblock && pool->carved < pool->limit);
+    pool_carve(pool);
+    RC_ASSERT(!RC_EXPENSIVE || rc_pool_is_valid(pool));
+    return rc_pool_alloc(heap, kind, cls);
+}
+
 void *rc_pool_alloc_slow(rc_heap *heap, rc_block_kind kind, unsigned cls)
 {
     rc_alloc_state *st = &heap->alloc;
@@ -127,19 +155,12 @@ void *rc_pool_alloc_slow(rc_heap *heap, rc_block_kind kind, unsigned cls)
         rc_alloc_drain_remote(heap);
     for (;;) {
         rc_pool *pool = st->used[kind][cls];
-        if (pool == RC_POOL_SENTINEL) {
-            pool = rc_arena_take_pool(heap);
-            if (!pool)
-                return NULL;
-            pool_init(pool, heap, kind, cls);
-            used_link_head(st, pool);
-        }
-        if (!pool->freeblock && pool->carved < pool->limit)
-            pool_carve(pool);
         if (pool->freeblock) {
             RC_ASSERT(!RC_EXPENSIVE || rc_pool_is_valid(pool));
             return rc_pool_alloc(heap, kind, cls);
         }
+        if (pool == RC_POOL_SENTINEL || pool->carved < pool->limit)
+            return alloc_refill(heap, kind, cls);
         /* full: off the list until enough blocks come free */
         used_unlink(st, pool);
         unsigned capacity = rc_pool_capacity(cls);
@@ -189,8 +210,9 @@ void rc_pool_free_slow(rc_heap *heap, rc_pool *pool, char *b)
         rc_arena_return_pool(heap, pool);
         return;
     }
-    unsigned capacity = rc_pool_capacity(pool->cls);
-    if (!pool->linked && capacity - pool->used >= RC_RELINK(capacity)) {
+    /* unlinked, slow_at is capacity - RC_RELINK(capacity) + 1, so this is
+     * capacity - used >= RC_RELINK(capacity), without dividing */
+    if (!pool->linked && pool->used < pool->slow_at) {
         used_link_tail(st, pool); /* at the tail: see RC_RELINK */
         pool->slow_at = 1;
         /* only here: debug builds send every free through this function */

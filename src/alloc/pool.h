@@ -90,10 +90,10 @@ typedef struct rc_pool {
 _Static_assert(RC_BLOCK_RAW == 0 && RC_BLOCK_OBJECT == 1, "the kind tags the key");
 
 typedef struct rc_arena {
-    rc_heap *heap; /* owner (free slow paths; the fast path reads free_key) */
-    char *base;    /* 1 MiB aligned */
+    rc_heap *heap;                     /* owner (free slow paths; the fast path reads free_key) */
+    char *base;                        /* 1 MiB aligned */
     rc_pool pools[RC_POOLS_PER_ARENA]; /* at offset 64: a cache line each */
-    struct rc_arena *next; /* heap's usable list, fewest free pools first */
+    struct rc_arena *next;             /* heap's usable list, fewest free pools first */
     struct rc_arena *prev;
     struct rc_arena *all_next; /* every arena of the heap */
     struct rc_arena *all_prev;
@@ -132,7 +132,8 @@ static inline unsigned rc_class_of(size_t size) /* 1 <= size <= RC_SMALL_MAX */
 static inline rc_pool *rc_pool_of(rc_arena *arena, const void *p)
 {
     /* &pools[(p >> RC_POOL_SHIFT) % 64], with one shift and one mask */
-    uintptr_t offset = ((uintptr_t)p >> (RC_POOL_SHIFT - 6)) & ((uintptr_t)(RC_POOLS_PER_ARENA - 1) << 6);
+    uintptr_t offset =
+        ((uintptr_t)p >> (RC_POOL_SHIFT - 6)) & ((uintptr_t)(RC_POOLS_PER_ARENA - 1) << 6);
     return (rc_pool *)((char *)arena->pools + offset);
 }
 
@@ -251,7 +252,8 @@ RC_INTERNAL void rc_arena_release_all(rc_heap *heap);
 
 /* The capacity of a pool of class cls, and whether b is a block boundary
  * of pool below its carve limit. */
-RC_INTERNAL unsigned rc_pool_capacity(unsigned cls);
+RC_INTERNAL extern const uint16_t rc_class_capacity[RC_SIZE_CLASSES];
+static inline unsigned rc_pool_capacity(unsigned cls) { return rc_class_capacity[cls]; }
 RC_INTERNAL extern const uint64_t rc_class_divisibility[RC_SIZE_CLASSES];
 static inline bool rc_pool_is_block(const rc_pool *pool, const void *b)
 {
