@@ -8,6 +8,7 @@
  *   reclaim/object.h   reference-counted objects and their type descriptors
  *   reclaim/gc.h       the generational cycle collector (the gc module)
  *   reclaim/weakref.h  weak references and finalizers (the weakref module)
+ *   reclaim/types.h    built-in types: int, str, bytes, view, tuple, list
  *
  * docs/ explains how each part works.
  */
@@ -19,5 +20,6 @@
 #include "reclaim/object.h"
 #include "reclaim/gc.h"
 #include "reclaim/weakref.h"
+#include "reclaim/types.h"
 
 #endif

@@ -1,15 +1,16 @@
 /* heap.c: making and destroying heaps, the composition of the layers.
  *
  * A heap is set up layer by layer in DESIGN.md's order (allocator, objects,
- * collector, weak references) and torn down in reverse. If a layer cannot be
- * set up, the ones before it are torn down and rc_heap_new returns NULL:
- * nothing is left half-made.
+ * collector, weak references, types) and torn down in reverse. If a layer
+ * cannot be set up, the ones before it are torn down and rc_heap_new returns
+ * NULL: nothing is left half-made.
  */
 #include "heap.h"
 #include "../alloc/alloc.h"
 #include "../gc/gc_internal.h"
 #include "../object/object_internal.h"
 #include "../weakref/weak_internal.h"
+#include "../types/types_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,11 @@ rc_heap *rc_heap_new(void)
         goto fail_gc;
     if (rc_weak_init(heap) != 0)
         goto fail_weak;
+    if (rc_types_init(heap) != 0)
+        goto fail_types;
     return heap;
+fail_types:
+    rc_weak_fini(heap);
 fail_weak:
     rc_gc_fini(heap);
 fail_gc:
@@ -77,6 +82,7 @@ void rc_heap_destroy(rc_heap *heap)
     if (env_flag("RECLAIM_MALLOCSTATS"))
         rc_heap_print_stats(heap, stderr);
     run_user_teardown(heap);
+    rc_types_fini(heap);
     rc_weak_fini(heap);
     rc_gc_fini(heap);
     rc_object_fini(heap);

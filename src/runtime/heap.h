@@ -25,6 +25,7 @@
 #include "../gc/gc_state.h"
 #include "../object/object_state.h"
 #include "../weakref/weak_state.h"
+#include "../types/types_state.h"
 
 #include <stdatomic.h>
 
@@ -49,6 +50,7 @@ struct rc_heap {
     rc_object_state objects;
     rc_gc_state gc;
     rc_weak_state weak;
+    rc_types_state types;
     rc_heap_hooks hooks;
     _Atomic(uintptr_t) owner; /* thread token, 0: none */
     bool implicit;            /* a thread's own, destroyed at its exit */

@@ -1,0 +1,148 @@
+/* tuple.c: immutable sequences of references.
+ *
+ * A tuple's items[0..len) are set when it is made and never change (the
+ * collector may clear them to NULL when the tuple is garbage). Its hash
+ * combines the items' hashes as CPython 3.8+'s tuplehash does (an xxHash
+ * round per item), so equal tuples of equal items hash alike. The empty
+ * tuple is one immortal object per heap.
+ *
+ * CPython keeps free lists of tuples of lengths 1..20; reclaim does not
+ * yet: the object layer frees a dead object's block itself (see
+ * docs/types.md). The allocator's pools already reuse the last block freed
+ * of a size class first.
+ */
+#include "types_internal.h"
+
+#include <stdarg.h>
+
+#define XXPRIME_1 UINT64_C(11400714785074694791)
+#define XXPRIME_2 UINT64_C(14029467366897019727)
+#define XXPRIME_5 UINT64_C(2870177450012600261)
+
+static void tuple_traverse(void *self, rc_visit_fn visit, void *arg)
+{
+    rc_tuple_body *t = self;
+    for (size_t i = 0; i < t->len; i++)
+        visit(&t->items[i], arg);
+}
+
+static uint64_t tuple_hash(const void *self)
+{
+    const rc_tuple_body *t = self;
+    uint64_t acc = XXPRIME_5;
+    for (size_t i = 0; i < t->len; i++) {
+        uint64_t lane = rc_hash(t->items[i]);
+        acc += lane * XXPRIME_2;
+        acc = (acc << 31) | (acc >> 33);
+        acc *= XXPRIME_1;
+    }
+    acc += (uint64_t)t->len ^ (XXPRIME_5 ^ UINT64_C(3527539));
+    return acc == UINT64_MAX ? UINT64_C(1546275796) : acc;
+}
+
+static bool tuple_equal(const void *self, const void *other)
+{
+    const rc_tuple_body *a = self, *b = other;
+    if (rc_type_of(other) != &rc_tuple_type || a->len != b->len)
+        return false;
+    for (size_t i = 0; i < a->len; i++) {
+        if (!rc_equal(a->items[i], b->items[i]))
+            return false;
+    }
+    return true;
+}
+
+const rc_type rc_tuple_type = {
+    .name = "tuple",
+    .size = sizeof(rc_tuple_body),
+    .traverse = tuple_traverse,
+    .hash = tuple_hash,
+    .equal = tuple_equal,
+};
+
+static void *empty_tuple(void)
+{
+    rc_heap *heap = rc_heap_for_call();
+    if (!heap)
+        return NULL;
+    if (!heap->types.empty_tuple) {
+        void *t = rc_new(&rc_tuple_type);
+        if (!t)
+            return NULL;
+        rc_make_immortal(t);
+        heap->types.empty_tuple = t;
+    }
+    return heap->types.empty_tuple;
+}
+
+/* A tuple of n NULL items, for the caller to fill before anyone sees it. */
+static rc_tuple_body *tuple_alloc(size_t n)
+{
+    if (n > (SIZE_MAX - sizeof(rc_tuple_body)) / sizeof(void *)) {
+        rc_set_error(RC_ENOMEM, "rc_tuple: %zu items are too many", n);
+        return NULL;
+    }
+    rc_tuple_body *t = rc_new_var(&rc_tuple_type, n * sizeof(void *));
+    if (t)
+        t->len = n;
+    return t;
+}
+
+void *rc_tuple_from_array(size_t n, void *const *items)
+{
+    if (n == 0)
+        return empty_tuple();
+    for (size_t i = 0; i < n; i++) {
+        if (!items[i]) {
+            rc_set_error(RC_EINVAL, "rc_tuple: item %zu is NULL", i);
+            return NULL;
+        }
+    }
+    rc_tuple_body *t = tuple_alloc(n);
+    if (!t)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        t->items[i] = rc_incref(items[i]);
+    return t;
+}
+
+void *rc_tuple_pack(size_t n, ...)
+{
+    if (n == 0)
+        return empty_tuple();
+    rc_tuple_body *t = tuple_alloc(n);
+    if (!t)
+        return NULL;
+    va_list ap;
+    va_start(ap, n);
+    for (size_t i = 0; i < n; i++)
+        t->items[i] = rc_incref(va_arg(ap, void *));
+    va_end(ap);
+    for (size_t i = 0; i < n; i++) {
+        if (!t->items[i]) {
+            rc_decref(t);
+            rc_set_error(RC_EINVAL, "rc_tuple_pack: item %zu is NULL", i);
+            return NULL;
+        }
+    }
+    return t;
+}
+
+size_t rc_tuple_len(const void *t)
+{
+    return rc_types_check(t, &rc_tuple_type, "rc_tuple_len") ? ((const rc_tuple_body *)t)->len : 0;
+}
+
+void *rc_tuple_get(const void *t, size_t i)
+{
+    if (!rc_types_check(t, &rc_tuple_type, "rc_tuple_get"))
+        return NULL;
+    const rc_tuple_body *tuple = t;
+    if (i >= tuple->len) {
+        rc_set_error(RC_EINVAL, "rc_tuple_get: index %zu out of range (length %zu)", i, tuple->len);
+        return NULL;
+    }
+    return tuple->items[i];
+}
+
+bool rc_is_tuple(const void *obj) { return obj && rc_type_of(obj) == &rc_tuple_type; }

@@ -1,0 +1,161 @@
+/* types.c: the built-in types' per-heap state, type checks, and the
+ * generic hash and equality.
+ *
+ * State (types_state.h) is made lazily by the types that use it; init only
+ * zeroes it. At heap teardown every object, immortal ones included, has had
+ * its destroy hook run before rc_types_fini, and the allocator frees the
+ * blocks after it: fini only gives back the intern table's bookkeeping
+ * memory.
+ */
+#include "types_internal.h"
+#include "../alloc/alloc.h"
+
+#include <string.h>
+
+int rc_types_init(rc_heap *heap)
+{
+    memset(&heap->types, 0, sizeof heap->types);
+    return 0;
+}
+
+void rc_types_fini(rc_heap *heap)
+{
+    rc_sys_free(heap, heap->types.interned.slots);
+    memset(&heap->types, 0, sizeof heap->types);
+}
+
+const char *rc_types_name(const void *obj)
+{
+    if (!obj)
+        return "NULL";
+    const rc_type *type = rc_type_of(obj);
+    const char *name = type && type->name && type->name[0] ? type->name : "?";
+    /* the common names, without a buffer */
+    static const char *const names[][2] = {
+        {"int", "an int"},    {"str", "a str"},   {"bytes", "a bytes"},          {"view", "a view"},
+        {"tuple", "a tuple"}, {"list", "a list"}, {"strbuilder", "a strbuilder"}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i][0]) == 0)
+            return names[i][1];
+    }
+    return name;
+}
+
+bool rc_types_check(const void *obj, const rc_type *type, const char *fn)
+{
+    if (RC_LIKELY(obj && rc_type_of(obj) == type))
+        return true;
+    if (!obj) {
+        rc_set_error(RC_EINVAL, "%s: expected %s %s, got NULL", fn, rc_types_article(type->name),
+                     type->name);
+    } else {
+        const rc_type *got = rc_type_of(obj);
+        const char *name = got && got->name && got->name[0] ? got->name : "?";
+        rc_set_error(RC_EINVAL, "%s: expected %s %s, got %s %s", fn, rc_types_article(type->name),
+                     type->name, rc_types_article(name), name);
+    }
+    return false;
+}
+
+/* ---- SipHash-1-3 (CPython's default string hash since 3.11) ---------- */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+static void sip_round(uint64_t v[4])
+{
+    v[0] += v[1];
+    v[1] = ROTL(v[1], 13);
+    v[1] ^= v[0];
+    v[0] = ROTL(v[0], 32);
+    v[2] += v[3];
+    v[3] = ROTL(v[3], 16);
+    v[3] ^= v[2];
+    v[0] += v[3];
+    v[3] = ROTL(v[3], 21);
+    v[3] ^= v[0];
+    v[2] += v[1];
+    v[1] = ROTL(v[1], 17);
+    v[1] ^= v[2];
+    v[2] = ROTL(v[2], 32);
+}
+
+static uint64_t load_le64(const unsigned char *p)
+{
+    uint64_t x = 0;
+    for (int i = 7; i >= 0; i--)
+        x = x << 8 | p[i];
+    return x;
+}
+
+/* A fixed key: hashes are the same in every run and every heap. */
+#define SIP_K0 UINT64_C(0x0706050403020100)
+#define SIP_K1 UINT64_C(0x0f0e0d0c0b0a0908)
+
+uint64_t rc_types_hash_bytes(const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    uint64_t v[4] = {SIP_K0 ^ UINT64_C(0x736f6d6570736575), SIP_K1 ^ UINT64_C(0x646f72616e646f6d),
+                     SIP_K0 ^ UINT64_C(0x6c7967656e657261), SIP_K1 ^ UINT64_C(0x7465646279746573)};
+    size_t whole = n & ~(size_t)7;
+    for (size_t i = 0; i < whole; i += 8) {
+        uint64_t m = load_le64(p + i);
+        v[3] ^= m;
+        sip_round(v);
+        v[0] ^= m;
+    }
+    uint64_t last = (uint64_t)n << 56;
+    for (size_t i = 0; i < (n & 7); i++)
+        last |= (uint64_t)p[whole + i] << (8 * i);
+    v[3] ^= last;
+    sip_round(v);
+    v[0] ^= last;
+    v[2] ^= 0xff;
+    for (int i = 0; i < 3; i++)
+        sip_round(v);
+    return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+/* ---- generic hash and equality ----------------------------------------- */
+
+uint64_t rc_hash(const void *obj)
+{
+    if (!obj)
+        return 0;
+    const rc_type *type = rc_type_of(obj);
+    if (type->hash)
+        return type->hash(obj);
+    /* CPython's _Py_HashPointer: the low 4 bits of an address are 0 */
+    uintptr_t y = (uintptr_t)obj;
+    return (uint64_t)((y >> 4) | (y << (8 * sizeof y - 4)));
+}
+
+bool rc_equal(const void *a, const void *b)
+{
+    if (a == b)
+        return true;
+    if (!a || !b)
+        return false;
+    const rc_type *type = rc_type_of(a);
+    return type == rc_type_of(b) && type->equal && type->equal(a, b);
+}
+
+bool rc_types_items(const void *seq, void *const **items, size_t *len, const char *fn)
+{
+    const rc_type *type = rc_type_of(seq);
+    if (seq && type == &rc_list_type) {
+        const rc_list_body *list = seq;
+        *items = list->items;
+        *len = list->len;
+        return true;
+    }
+    if (seq && type == &rc_tuple_type) {
+        const rc_tuple_body *tuple = seq;
+        *items = tuple->items;
+        *len = tuple->len;
+        return true;
+    }
+    rc_set_error(RC_EINVAL, "%s: expected a list or tuple, got %s", fn, rc_types_name(seq));
+    *items = NULL;
+    *len = 0;
+    return false;
+}

@@ -1,0 +1,87 @@
+/* types_internal.h: what the files of src/types share.
+ *
+ * Layouts of the built-in types' bodies (the object pointer points at
+ * them), the per-heap state's entry points and the type-check helper.
+ */
+#ifndef RC_TYPES_INTERNAL_H
+#define RC_TYPES_INTERNAL_H
+
+#include "../object/object_internal.h"
+
+#include <string.h>
+
+/* An rc_str or rc_bytes. data points at inline[] (the usual case) or at a
+ * raw block the object owns (RC_STR_OWNED: a strbuilder's buffer, handed
+ * over). data[len] == '\0' always. hash is valid once RC_STR_HASHED is
+ * set. */
+enum { RC_STR_HASHED = 1u, RC_STR_INTERNED = 2u, RC_STR_OWNED = 4u };
+typedef struct rc_str_body {
+    size_t len;
+    uint64_t hash;
+    char *data;
+    uint32_t flags;
+    char inline_data[];
+} rc_str_body;
+
+/* A strbuilder: buf[0..len) so far, cap bytes allocated (strbuilder.c). */
+typedef struct rc_strbuilder_body {
+    char *buf;
+    size_t len, cap;
+} rc_strbuilder_body;
+
+/* A view of base->data[offset, offset + len); base is always a bytes. */
+typedef struct rc_view_body {
+    void *base;
+    size_t offset, len;
+} rc_view_body;
+
+typedef struct rc_tuple_body {
+    size_t len;
+    void *items[];
+} rc_tuple_body;
+
+/* items[0..len) are the items; cap slots are allocated (a raw block,
+ * NULL when cap is 0). sort_state is RC_LIST_SORTING while rc_list_sort
+ * runs, and gains RC_LIST_MODIFIED at any change made meanwhile. */
+enum { RC_LIST_SORTING = 1u, RC_LIST_MODIFIED = 2u };
+typedef struct rc_list_body {
+    size_t len, cap;
+    void **items;
+    unsigned sort_state;
+} rc_list_body;
+
+/* The article for a type name: "a list", "an int". */
+static inline const char *rc_types_article(const char *name)
+{
+    return name[0] && strchr("aeiou", name[0]) ? "an" : "a";
+}
+/* "NULL", "an int", "a list": what a message says an argument was. */
+RC_INTERNAL const char *rc_types_name(const void *obj);
+
+RC_INTERNAL int rc_types_init(rc_heap *heap);
+RC_INTERNAL void rc_types_fini(rc_heap *heap);
+
+/* True if obj is an object of type; otherwise sets RC_EINVAL with
+ * "<fn>: expected a <type>, got a <other type>" (or "got NULL"). */
+RC_INTERNAL bool rc_types_check(const void *obj, const rc_type *type, const char *fn);
+
+/* SipHash-1-3 of n bytes (fixed key): str and bytes hash alike. */
+RC_INTERNAL uint64_t rc_types_hash_bytes(const void *data, size_t n);
+
+/* A new str of n bytes, uninitialized but for the final NUL. */
+RC_INTERNAL void *rc_str_alloc(size_t n);
+/* A new str taking over buf (a raw block of at least n + 1 bytes, with
+ * buf[n] == '\0'); on failure (NULL) buf stays the caller's. */
+RC_INTERNAL void *rc_str_adopt(char *buf, size_t n);
+
+/* The hooks str and bytes share (str.c): the cached SipHash of the bytes,
+ * equality of type, length and bytes, and freeing an owned buffer. */
+RC_INTERNAL uint64_t rc_strlike_hash(const void *self);
+RC_INTERNAL bool rc_strlike_equal(const void *self, const void *other);
+RC_INTERNAL void rc_strlike_destroy(void *self);
+
+/* The items of a list or tuple (borrowed); false with a message if seq is
+ * neither. */
+RC_INTERNAL bool rc_types_items(const void *seq, void *const **items, size_t *len, const char *fn);
+
+#endif
