@@ -17,18 +17,9 @@
  * finalizers, and the for_each walks. And one exact case: garbage that did not fit in the
  * unreachable list must not see the listed garbage cleared.
  */
-#include "check.h"
-#include "nodes.h"
-
-#include "alloc/pool.h"
-#include "gc/gc_internal.h"
-
-#include <reclaim.h>
+#include "faults.h"
 
 /* ---- the sweep ---------------------------------------------------------- */
-
-static rc_heap *heap;
-static size_t base_in_use;
 
 /* A variable-size object holding n references. */
 typedef struct List {
@@ -65,41 +56,10 @@ static List *list_new(size_t n)
     return l;
 }
 
-static size_t in_use(void)
-{
-    rc_alloc_stats s = {.struct_size = sizeof s};
-    CHECK_EQ(rc_heap_stats(heap, &s), 0);
-    return s.bytes_in_use;
-}
-
 static void begin(void)
 {
-    heap = rc_heap_new();
-    CHECK(heap != NULL);
-    rc_heap_use(heap);
-    counters_reset();
+    faults_begin();
     list_destroyed = 0;
-    base_in_use = in_use();
-}
-
-static void arm(long n, bool sticky)
-{
-    rc_heap_inject_faults(heap, RC_FAULT_MMAP | RC_FAULT_MALLOC, n, sticky);
-}
-
-/* Turns injection off. True if the scenario's requests reached the armed
- * failure point (false ends the sweep). `hit` says whether a request
- * failed: known exactly when not sticky; when sticky, a run whose requests
- * just reached the point without one more looks the same as a hit. */
-static bool hit;
-
-static bool disarm(void)
-{
-    rc_alloc_state *st = &heap->alloc;
-    bool reached = st->fault_after == 0;
-    hit = st->fault_sticky ? reached : reached && st->fault_kinds == 0;
-    rc_heap_inject_faults(heap, 0, -1, false);
-    return reached;
 }
 
 /* What the scenario saw fail agrees with what the injection says. */
@@ -111,24 +71,7 @@ static void check_failures(size_t failed, bool sticky)
         CHECK_EQ(failed > 0, hit);
 }
 
-/* Leaves a message that any failing call must replace (main checks that
- * it does leave one). */
-static void error_reset(void) { rc_gc_collect(99); }
-
 static void expect_oom(void) { CHECK_STR_CONTAINS(rc_last_error(), "out of memory"); }
-
-/* Everything dropped: the heap is back where it began, and consistent. */
-static void end(void)
-{
-    CHECK_EQ(in_use(), base_in_use);
-    CHECK(rc_alloc_validate(heap));
-    CHECK_EQ(rc_gc_validate(heap), 0);
-    rc_heap_use(NULL);
-    rc_heap_destroy(heap);
-    heap = NULL;
-}
-
-typedef bool (*scenario)(long n, bool sticky, int variant);
 
 static void sweep(const char *name, scenario run, int variant)
 {
@@ -182,7 +125,7 @@ static bool scenario_rings(long n, bool sticky, int variant)
 
     arm(n, sticky);
     long r1 = rc_gc_collect(gen);
-    bool reached = disarm();
+    bool reached = faults_disarm();
     size_t d1 = node_destroyed;
     CHECK(r1 >= 0 && r1 <= RINGS * RING);
     /* what was collected is what was freed, and no more */
@@ -265,7 +208,7 @@ static void test_unlisted_garbage_not_cleared(void)
      * growth for X, fails */
     arm(1, false);
     long r1 = rc_gc_collect(0);
-    CHECK(disarm());
+    CHECK(faults_disarm());
     CHECK_EQ(r1, 255);
     CHECK_EQ(node_destroyed, 255);
     CHECK_EQ(saw_cleared, 0);
@@ -319,7 +262,7 @@ static bool scenario_callbacks(long n, bool sticky, int variant)
             failed++;
         }
     }
-    bool reached = disarm();
+    bool reached = faults_disarm();
     check_failures(failed, sticky);
     if (sticky && failed)
         CHECK(!ok[11]);
@@ -378,7 +321,7 @@ static bool scenario_garbage(long n, bool sticky, int legacy)
     rc_gc_set_debug(legacy ? 0 : RC_GC_DEBUG_SAVEALL);
     arm(n, sticky);
     long r1 = rc_gc_collect(2);
-    bool reached = disarm();
+    bool reached = faults_disarm();
     rc_gc_set_debug(0);
     CHECK_EQ(node_destroyed, 0);
     CHECK_EQ(node_finalized, 0);
@@ -485,7 +428,7 @@ static bool scenario_for_each(long n, bool sticky, int variant)
         expect_oom();
         failed++;
     }
-    bool reached = disarm();
+    bool reached = faults_disarm();
     check_failures(failed, sticky);
 
     size_t bad = 0;

@@ -18,18 +18,9 @@
  * while the weak table grows; (e) large objects and large raw blocks, whose
  * failure runs one collection through the out-of-memory hook and retries.
  */
-#include "check.h"
-#include "nodes.h"
-
-#include "alloc/pool.h"
-#include "gc/gc_internal.h"
-
-#include <reclaim.h>
+#include "faults.h"
 
 /* ---- the sweep ---------------------------------------------------------- */
-
-static rc_heap *heap;
-static size_t base_in_use;
 static size_t collections; /* counted by a gc callback at each stop */
 /* Coverage, summed over a sweep: calls that failed, runs that left a young
  * list in overflow mode. */
@@ -42,47 +33,19 @@ static void count_collections(rc_gc_phase phase, const rc_gc_info *info, void *a
         collections++;
 }
 
-static size_t in_use(void)
-{
-    rc_alloc_stats s = {.struct_size = sizeof s};
-    CHECK_EQ(rc_heap_stats(heap, &s), 0);
-    return s.bytes_in_use;
-}
-
 static void begin(void)
 {
-    heap = rc_heap_new();
-    CHECK(heap != NULL);
-    rc_heap_use(heap);
-    counters_reset();
+    faults_begin();
     collections = 0;
     CHECK_EQ(rc_gc_callback_add(count_collections, NULL), 0);
-    base_in_use = in_use();
 }
 
-static void arm(long n, bool sticky)
-{
-    rc_heap_inject_faults(heap, RC_FAULT_MMAP | RC_FAULT_MALLOC, n, sticky);
-}
-
-/* Turns injection off; true if the scenario's requests reached the armed
- * failure point (false ends the sweep). `hit`: a request failed (exact when
- * not sticky; when sticky, reaching the point looks the same). */
-static bool hit;
-
+/* faults_disarm, counting runs that left a young list in overflow mode. */
 static bool disarm(void)
 {
     overflow_runs += heap->objects.young_overflow;
-    rc_alloc_state *st = &heap->alloc;
-    bool reached = st->fault_after == 0;
-    hit = st->fault_sticky ? reached : reached && st->fault_kinds == 0;
-    rc_heap_inject_faults(heap, 0, -1, false);
-    return reached;
+    return faults_disarm();
 }
-
-/* Leaves a message that any failing call must replace (main checks that
- * it does leave one). */
-static void error_reset(void) { rc_gc_collect(99); }
 
 static void expect_oom(size_t *failed)
 {
@@ -90,18 +53,6 @@ static void expect_oom(size_t *failed)
     (*failed)++;
     total_failed++;
 }
-
-static void end(void)
-{
-    CHECK_EQ(in_use(), base_in_use);
-    CHECK(rc_alloc_validate(heap));
-    CHECK_EQ(rc_gc_validate(heap), 0);
-    rc_heap_use(NULL);
-    rc_heap_destroy(heap);
-    heap = NULL;
-}
-
-typedef bool (*scenario)(long n, bool sticky, int variant);
 
 static void sweep(const char *name, scenario run, int variant)
 {

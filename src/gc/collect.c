@@ -344,29 +344,31 @@ static void run_step(gc_pass *pass, const gc_step *step)
         step->lists(pass);
 }
 
+/* Marks from the roots (mark_roots), then, as long as the mark stack
+ * overflowed, scans the objects left marked but unscanned (rescan). Each
+ * argument walks a whole group: one indirect call per walk, not per object. */
+static void mark_until_done(gc_pass *pass, void (*mark_roots)(gc_pass *), void (*rescan)(gc_pass *))
+{
+    pass->stack_overflow = false;
+    mark_roots(pass);
+    while (pass->stack_overflow) {
+        pass->stack_overflow = false;
+        rescan(pass);
+    }
+}
+
+static void set_mark_roots(gc_pass *pass) { run_step(pass, &step_mark_roots); }
+static void set_rescan(gc_pass *pass) { run_step(pass, &step_rescan); }
 static void unreachable_mark_roots(gc_pass *pass) { each_unreachable(pass, mark_root_u); }
 static void unreachable_rescan(gc_pass *pass) { each_unreachable(pass, rescan_u); }
 
-/* Marks what the roots reach in S, rescanning after a mark stack overflow. */
-static void mark_set(gc_pass *pass)
-{
-    pass->stack_overflow = false;
-    run_step(pass, &step_mark_roots);
-    while (pass->stack_overflow) {
-        pass->stack_overflow = false;
-        run_step(pass, &step_rescan);
-    }
-}
+/* Marks what the roots reach in S. */
+static void mark_set(gc_pass *pass) { mark_until_done(pass, set_mark_roots, set_rescan); }
 
 /* The same within U. */
 static void mark_unreachable(gc_pass *pass)
 {
-    pass->stack_overflow = false;
-    unreachable_mark_roots(pass);
-    while (pass->stack_overflow) {
-        pass->stack_overflow = false;
-        unreachable_rescan(pass);
-    }
+    mark_until_done(pass, unreachable_mark_roots, unreachable_rescan);
 }
 
 /* ---- classify S ---- */
@@ -581,14 +583,12 @@ static void rescan_plain(gc_pass *pass, void *obj)
 }
 
 /* Marks, without touching counts, what legacy-finalizer objects reach in U. */
+static void legacy_roots(gc_pass *pass) { each_unreachable(pass, mark_if_legacy); }
+static void legacy_rescan(gc_pass *pass) { each_unreachable(pass, rescan_plain); }
+
 static void mark_legacy_reachable(gc_pass *pass)
 {
-    pass->stack_overflow = false;
-    each_unreachable(pass, mark_if_legacy);
-    while (pass->stack_overflow) {
-        pass->stack_overflow = false;
-        each_unreachable(pass, rescan_plain);
-    }
+    mark_until_done(pass, legacy_roots, legacy_rescan);
 }
 
 static void clear_temp_bits(gc_pass *pass, void *obj)

@@ -88,13 +88,9 @@ RC_INTERNAL void rc_track_detach_young(rc_heap *heap, unsigned gen, rc_track_lis
  * a place with rc_track_place before user code runs. */
 RC_INTERNAL void rc_track_detach_all_young(rc_heap *heap);
 
-/* A full collection examined obj, of generation 2: no longer pending. */
-RC_INTERNAL void rc_track_examined(rc_heap *heap, void *obj);
-
 /* A full collection settles obj (of its set, after
- * rc_track_detach_all_young) in generation 2, examined: the one-step form
- * of rc_track_place(heap, obj, 2) then rc_track_examined for young objects,
- * and of rc_track_examined for old ones. */
+ * rc_track_detach_all_young) in generation 2, examined: no longer pending,
+ * counted in gen_count[2] if it was young. */
 static inline void rc_track_settle_old(rc_heap *heap, void *obj)
 {
     rc_object_head *head = rc_head_of(obj);

@@ -87,15 +87,6 @@ void rc_track_move(rc_heap *heap, void *obj, unsigned gen)
     rc_track_place(heap, obj, gen);
 }
 
-void rc_track_examined(rc_heap *heap, void *obj)
-{
-    rc_object_head *head = rc_head_of(obj);
-    if (rc_index_of(head) == RC_INDEX_PENDING) {
-        rc_set_gen_index(head, 2, RC_INDEX_NONE);
-        heap->objects.old_pending--;
-    }
-}
-
 void rc_track_detach_young(rc_heap *heap, unsigned gen, rc_track_list *out)
 {
     rc_object_state *state = &heap->objects;
