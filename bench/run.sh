@@ -29,6 +29,17 @@ else
   churn_args=(); bintree_args=(); py_bintree_args=(17 3); gc_args=(); memory_args=()
   limit=600
 fi
+# trace_bintree (reclaim's tracing at depth 21), trace_cpython.py
+# (tracemalloc at depth 17), trace_heaptrack.sh (heaptrack at depth 16)
+trace_args=(21 3); trace_py_args=(17 3); trace_heaptrack_args=(16 3)
+[[ ${BENCH_QUICK:-0} == 1 ]] && { trace_args=(14 1); trace_py_args=(12 1); trace_heaptrack_args=(12 1); }
+# trace_snapshot: a million traced blocks, unless QUICK
+snapshot_args=()
+[[ ${BENCH_QUICK:-0} == 1 ]] && snapshot_args=(100000 3)
+
+# dict_*, list_*: a million keys, ten million appends, unless QUICK
+dict_args=(); list_args=()
+[[ ${BENCH_QUICK:-0} == 1 ]] && { dict_args=(100000 1); list_args=(1000000 1); }
 
 # ---- finding the peers ------------------------------------------------------
 # The path CMake found (peers.env), else the dynamic linker's cache.
@@ -111,6 +122,21 @@ run_malloc "$bin/memory_malloc" "${memory_args[@]}"
 run_if boehm "$bin/memory_boehm" "${memory_args[@]}"
 run_if reclaim "$bin/memory_reclaim" "${memory_args[@]}"
 run_if cpython "$here/memory.py" "${memory_args[@]}"
+run_if reclaim "$bin/dict_reclaim" "${dict_args[@]}"
+run_if glib "$bin/dict_glib" "${dict_args[@]}"
+run_if cpython "$here/dict_cpython.py" "${dict_args[@]}"
+run_if reclaim "$bin/list_reclaim" "${list_args[@]}"
+run_if cpython "$here/list_cpython.py" "${list_args[@]}"
+run_if reclaim "$bin/sizes_reclaim"
+run_if cpython "$here/sizes_cpython.py"
+run_if reclaim "$bin/trace_snapshot" "${snapshot_args[@]}"
+run_if reclaim "$bin/trace_bintree" "${trace_args[@]}"
+run_if cpython "$here/trace_cpython.py" "${trace_py_args[@]}"
+if command -v heaptrack >/dev/null; then
+  run heaptrack "$here/trace_heaptrack.sh" "$bin/bintree_malloc" "${trace_heaptrack_args[@]}"
+else
+  echo "bench: heaptrack not found; skipped" >&2
+fi
 
 # ---- reporting ------------------------------------------------------------------
 # value WORKLOAD IMPL: the figure, empty if none.
@@ -205,6 +231,62 @@ table memory_rss "long-lived 4M-node tree: resident bytes per node" glibc mimall
 limit memory_rss 32 "at most 32 bytes per node"
 table memory_heap "long-lived 4M-node tree: allocator's bytes in use per node" boehm
 table header_bytes "header bytes per tracked object" cpython
+
+dict_n=${dict_args[0]:-1000000}
+for kind in int str; do
+  for op in set get; do
+    table dict_${kind}_$op "dict $op, $dict_n $kind keys (GLib: GHashTable): per op" glib cpython
+    target dict_${kind}_$op glib "<" 1 "$kind $op faster than GHashTable"
+    target dict_${kind}_$op cpython "<=" 0.2 "$kind $op at least 5x faster than CPython"
+  done
+done
+table list_append "list append of ${list_args[0]:-10000000} items: per op" cpython
+target list_append cpython "<=" 0.1 "append at least 10x faster than CPython"
+for obj in int str10 list_empty dict1000_int dict1000_str; do
+  table sizes_$obj "sys.getsizeof: $obj" cpython
+  mine=$(value sizes_$obj reclaim) theirs=$(value sizes_$obj cpython)
+  verdict "$obj smaller than CPython's (${mine:--} vs ${theirs:--})" \
+    "$([[ -n $theirs ]] && compare "$mine" "<" "$theirs")"
+done
+
+# tracing's cost: each tracer's figure against the same run untraced
+# slowdown IMPL UNTRACED TRACED LABEL: "LABEL 12.34 (1.23x)"
+slowdown() {
+  local v r
+  v=$(value "$3" "$1")
+  r=$(ratio "$v" "$(value "$2" "$1")")
+  printf '  %s %s%s' "$4" "${v:--}" "${r:+ (${r}x)}"
+}
+printf '\n== tracing binary-trees: ns per node, and the slowdown against the run untraced ==\n'
+printf '  %-9s' reclaim
+slowdown reclaim trace_bintree_off trace_bintree_off "off"
+slowdown reclaim trace_bintree_off trace_bintree_1 "  1 frame"
+slowdown reclaim trace_bintree_off trace_bintree_16 "  16 frames"
+slowdown reclaim trace_bintree_off trace_bintree_16fp "  16 frames (fp)"
+printf '\n  %-9s' cpython
+slowdown cpython trace_bintree_off trace_bintree_off "off"
+slowdown cpython trace_bintree_off trace_bintree_1 "  1 frame"
+slowdown cpython trace_bintree_off trace_bintree_16 "  16 frames"
+printf '\n  %-9s' heaptrack
+slowdown heaptrack trace_heaptrack_off trace_heaptrack_off "off (malloc)"
+slowdown heaptrack trace_heaptrack_off trace_heaptrack "  heaptrack"
+printf '\n  depth: reclaim %s, cpython %s, heaptrack %s\n' "${trace_args[0]}" "${trace_py_args[0]}" \
+  "${trace_heaptrack_args[0]}"
+for n in 1 16; do
+  r=$(ratio "$(value trace_bintree_$n reclaim)" "$(value trace_bintree_off reclaim)")
+  max=$([[ $n == 1 ]] && echo 1.5 || echo 3)
+  verdict "tracing at $n frame(s) at most ${max}x (${r:--}x)" "$(compare "$r" "<=" "$max")"
+done
+table trace_frame "tracing: each frame beyond the first, by libunwind"
+table trace_frame_fp "tracing: each frame beyond the first, by frame pointers"
+table trace_bytes_1 "tracer memory per traced block, 1 frame (4M-object tree)"
+limit trace_bytes_1 16 "at most 16 bytes per traced block"
+table trace_bytes_16 "tracer memory per traced block, 16 frames (with its tracebacks)"
+
+table snapshot_take "rc_snapshot_take of ${snapshot_args[0]:-1000000} traced blocks"
+limit snapshot_take 100 "a snapshot of 1M traced blocks in at most 100 ms"
+table snapshot_stats "its first statistics by line (symbolization included)"
+table snapshot_file "its dump file per traced block"
 
 echo
 echo "targets: $passes PASS, $misses MISS, $unknown N/A; results in $results"

@@ -4,8 +4,9 @@
  * follow: reference counts rising and falling, a cycle that reference
  * counting cannot free and the collector can, the collector's own debug
  * output, the allocator's statistics before and after, a finalizer (__del__)
- * and a weak reference dying. It is also a test: it exits non-zero if
- * anything is not as the text says.
+ * and a weak reference dying, then tracemalloc: current and peak memory and
+ * the top 10 lines, and a leak growing from one snapshot to the next. It is
+ * also a test: it exits non-zero if anything is not as the text says.
  */
 #include <reclaim.h>
 
@@ -183,6 +184,111 @@ static void weak_reference(void)
     rc_decref(ref);
 }
 
+/* ---- tracemalloc: the seeds' example ---- */
+
+/* data = [i for i in range(n)] */
+static void *make_data(long n)
+{
+    void *list = rc_list_new();
+    for (long i = 0; i < n; i++) {
+        void *item = rc_int_new(i);
+        rc_list_append(list, item);
+        rc_decref(item);
+    }
+    return list;
+}
+
+/* more_data = {i: i**2 for i in range(n)} */
+static void *make_more_data(long n)
+{
+    void *dict = rc_dict_new();
+    for (long i = 0; i < n; i++) {
+        void *key = rc_int_new(i), *value = rc_int_new(i * i);
+        rc_dict_set(dict, key, value);
+        rc_decref(key);
+        rc_decref(value);
+    }
+    return dict;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static void tracing(void)
+{
+    step("7. tracemalloc: where the memory went");
+    printf("tracemalloc.start()\n");
+    rc_trace_start(1);
+    void *data = make_data(1000000);
+    void *more_data = make_more_data(100000);
+    size_t current = 0, peak = 0;
+    rc_trace_get_memory(&current, &peak);
+    printf("Current memory usage: %.2f MB\n", (double)current / 1024 / 1024);
+    printf("Peak memory usage: %.2f MB\n", (double)peak / 1024 / 1024);
+    rc_snapshot *snapshot = rc_snapshot_take();
+    size_t n = 0;
+    rc_statistic *top_stats = rc_snapshot_statistics(snapshot, RC_TRACE_KEY_LINENO, false, &n);
+    printf("[ Top 10 ]\n");
+    char line[1024];
+    for (size_t i = 0; i < n && i < 10; i++) {
+        rc_statistic_format(&top_stats[i], line, sizeof line);
+        printf("%s\n", line);
+    }
+    expect(n > 0 && strcmp(base_name(top_stats[0].traceback.frames[0].filename), "tour.c") == 0,
+           "the top line is in tour.c");
+    expect(current >= 1000000 * 16, "a million ints traced");
+    rc_statistics_free(top_stats);
+    rc_snapshot_free(snapshot);
+    rc_decref(data);
+    rc_decref(more_data);
+    printf("tracemalloc.stop()\n");
+    rc_trace_stop();
+}
+
+/* The seeds' leak: every request's result kept in a global cache. */
+static void *cache;
+
+static void handle_request(long id)
+{
+    void *key = rc_int_new(id);
+    void *result = rc_str_from("the result of a request, kept forever");
+    rc_dict_set(cache, key, result);
+    rc_decref(key);
+    rc_decref(result);
+}
+
+static void leak(void)
+{
+    step("8. A leak growing, seen by comparing snapshots");
+    rc_trace_start(1);
+    cache = rc_dict_new();
+    rc_snapshot *first = rc_snapshot_take();
+    long requests = 0;
+    for (int round = 1; round <= 3; round++) {
+        for (int i = 0; i < 1000; i++)
+            handle_request(requests++);
+        rc_snapshot *now = rc_snapshot_take();
+        size_t n = 0;
+        rc_statistic_diff *diffs = rc_snapshot_compare(now, first, RC_TRACE_KEY_LINENO, false, &n);
+        printf("after %ld requests, the top 3 differences from the first snapshot:\n", requests);
+        char line[1024];
+        for (size_t i = 0; i < n && i < 3; i++) {
+            rc_statistic_diff_format(&diffs[i], line, sizeof line);
+            printf("  %s\n", line);
+        }
+        expect(n > 0 && diffs[0].size_diff > 0 && diffs[0].count_diff >= 1000 * round,
+               "the leak grows by a thousand blocks a round");
+        rc_statistics_free(diffs);
+        rc_snapshot_free(now);
+    }
+    rc_snapshot_free(first);
+    rc_decref(cache);
+    rc_trace_stop();
+}
+
 int main(void)
 {
     printf("reclaim %s: Python's memory management, for C\n", rc_version());
@@ -192,6 +298,8 @@ int main(void)
     allocator();
     finalizer();
     weak_reference();
+    tracing();
+    leak();
     printf("\n%s\n", failures ? "Something was not as described." : "Tour complete.");
     return failures ? 1 : 0;
 }

@@ -8,7 +8,11 @@
  *   reclaim/object.h   reference-counted objects and their type descriptors
  *   reclaim/gc.h       the generational cycle collector (the gc module)
  *   reclaim/weakref.h  weak references and finalizers (the weakref module)
- *   reclaim/types.h    built-in types: int, str, bytes, view, tuple, list
+ *   reclaim/types.h    built-in types: int, str, bytes, view, tuple, list,
+ *                      dict, set, weak containers
+ *   reclaim/trace.h    allocation tracing and snapshots (tracemalloc)
+ *   reclaim/patterns.h the seeds' patterns: object pool, lazy values, mmap
+ *                      chunks, batched writes, shared arrays, caches
  *
  * docs/ explains how each part works.
  */
@@ -21,5 +25,7 @@
 #include "reclaim/gc.h"
 #include "reclaim/weakref.h"
 #include "reclaim/types.h"
+#include "reclaim/trace.h"
+#include "reclaim/patterns.h"
 
 #endif

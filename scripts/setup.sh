@@ -6,9 +6,9 @@
 # nothing but `make test` or `make demo`.
 set -euo pipefail
 
-build_pkgs=(build-essential cmake pkg-config)
+build_pkgs=(build-essential cmake pkg-config libunwind-dev libdw-dev)
 test_pkgs=(valgrind clang clang-format libclang-rt-14-dev python3)
-bench_pkgs=(libmimalloc-dev libjemalloc-dev libgc-dev python3 heaptrack hyperfine)
+bench_pkgs=(libmimalloc-dev libjemalloc-dev libgc-dev libglib2.0-dev python3 heaptrack hyperfine)
 
 want=("${build_pkgs[@]}")
 case "${1:-test}" in

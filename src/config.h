@@ -16,6 +16,14 @@
  *
  * Environment variables read at run time (documented in docs/):
  *   RECLAIM_MALLOCSTATS=1   print heap statistics when a heap is destroyed.
+ *   RECLAIM_MALLOC=debug    heaps made from then on use the debug allocator
+ *                           (guard bytes, fills, quarantine: alloc/debug_guard.h);
+ *                           also a heap option (rc_heap_new_with).
+ *   RECLAIM_TRACE=N         heaps made from then on trace allocations with N
+ *                           frames (1..128; 0: off), as PYTHONTRACEMALLOC
+ *                           (docs/tracing.md).
+ *   RECLAIM_TRACE_UNWIND=fp frames beyond the first by frame pointers, not
+ *                           libunwind (docs/tracing.md).
  */
 #ifndef RC_CONFIG_H
 #define RC_CONFIG_H

@@ -1,13 +1,34 @@
-/* test_alloc_stats: exact statistics after known allocations, the text of
- * rc_heap_print_stats, and the struct_size check.
+/* test_alloc_stats: exact statistics after known allocations (the size
+ * classes, arenas, large blocks, fragmentation: the arena bytes add up as
+ * in sys._debugmallocstats), the text of rc_heap_print_stats line by line,
+ * the tracer's hook, and the struct_size check.
  */
 #include "check.h"
 
-#include "alloc/pool.h"
+#include "alloc/large.h"
 
 #include <reclaim.h>
 
 static size_t capacity(size_t size) { return RC_POOL_SIZE / size; }
+
+/* Bytes of a pool of this class that no block fits. */
+static size_t tail(size_t size) { return RC_POOL_SIZE - capacity(size) * size; }
+
+static char *printed(rc_heap *heap)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    rc_heap_print_stats(heap, out);
+    fclose(out);
+    return text;
+}
+
+static size_t fake_overhead(rc_heap *heap)
+{
+    (void)heap;
+    return 12345;
+}
 
 static rc_alloc_stats stats_of(rc_heap *heap)
 {
@@ -56,15 +77,45 @@ static void test_counts(rc_heap *heap)
     CHECK(s.bytes_mapped >= RC_ARENA_SIZE + 71008);
     CHECK(s.bytes_mapped <= RC_ARENA_SIZE + 71008 + 4 * 64);
     CHECK_EQ(s.remote_frees, 0);
+    /* fragmentation, as sys._debugmallocstats adds it up */
+    size_t free_bytes = (capacity(16) - 10) * 16 + (capacity(112) - 5) * 112 +
+                        (capacity(512) - 3) * 512 + (capacity(32) - 4) * 32;
+    CHECK_EQ(s.free_bytes_in_pools, free_bytes);
+    CHECK_EQ(s.pool_tail_bytes, tail(16) + tail(112) + tail(512) + tail(32));
+    CHECK_EQ(s.pool_tail_bytes, 32); /* 146 blocks of 112 bytes leave 32 */
+    CHECK_EQ(s.empty_pool_bytes, (RC_ARENA_SIZE / RC_POOL_SIZE - 4) * RC_POOL_SIZE);
+    CHECK_EQ(s.unused_arena_bytes, s.free_bytes_in_pools + s.empty_pool_bytes + s.pool_tail_bytes);
+    CHECK_EQ(s.arenas_current * RC_ARENA_SIZE, s.small_bytes_in_use + s.unused_arena_bytes);
+    /* each large header is 64 bytes, moved by 64 more if it would straddle
+     * a page */
+    size_t header = sizeof(rc_large);
+    CHECK(s.large_header_bytes >= 2 * header && s.large_header_bytes <= 4 * header);
+    CHECK_EQ(s.large_header_bytes % header, 0);
+    CHECK_EQ(s.bytes_mapped, RC_ARENA_SIZE + s.large_bytes_in_use + s.large_header_bytes);
+    CHECK_EQ(s.bookkeeping_bytes, sizeof(rc_arena));
+    CHECK_EQ(s.quarantine_blocks, 0); /* the debug allocator's: test_debug_alloc */
+    CHECK_EQ(s.quarantine_bytes, 0);
+    CHECK_EQ(s.requested_bytes, 0);
+    /* the tracer's overhead comes from its hook */
+    size_t (*saved)(rc_heap *) = heap->hooks.trace_overhead;
+    heap->hooks.trace_overhead = NULL;
+    CHECK_EQ(stats_of(heap).tracer_overhead, 0);
+    heap->hooks.trace_overhead = fake_overhead;
+    CHECK_EQ(stats_of(heap).tracer_overhead, 12345);
+    char *hooked = printed(heap);
+    CHECK_STR_CONTAINS(hooked, "tracer_overhead               12345  bytes the tracer holds");
+    free(hooked);
+    heap->hooks.trace_overhead = saved;
 
-    /* the printed table */
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    rc_heap_print_stats(heap, out);
-    fclose(out);
+    /* the printed text */
+    char *text = printed(heap);
+    char line[160];
+    snprintf(line, sizeof line,
+             "reclaim heap %p: small blocks (<= 512 bytes) in 16 KiB pools, 64 pools per "
+             "1024 KiB arena\nallocator: default\n\n",
+             (void *)heap);
+    CHECK(strncmp(text, line, strlen(line)) == 0);
     CHECK_STR_CONTAINS(text, "class   size   pools  blocks in use  free blocks");
-    char line[128];
     snprintf(line, sizeof line, "    0     16       1             10 %12zu", capacity(16) - 10);
     CHECK_STR_CONTAINS(text, line);
     snprintf(line, sizeof line, "   31    512       1              3 %12zu", capacity(512) - 3);
@@ -73,6 +124,34 @@ static void test_counts(rc_heap *heap)
     CHECK_STR_CONTAINS(text, "large_blocks                      2  large blocks handed out");
     CHECK_STR_CONTAINS(text, "remote_frees");
     CHECK(strstr(text, "\n    2 ") == NULL); /* empty classes are left out */
+    snprintf(line, sizeof line, "total              4             22 %12zu\n\n",
+             s.classes[0].blocks_free + s.classes[1].blocks_free + s.classes[6].blocks_free +
+                 s.classes[31].blocks_free);
+    CHECK_STR_CONTAINS(text, line);
+    /* the large blocks by size: 1008 bytes (up to 1 KiB), 70000 (up to 128 KiB) */
+    CHECK_STR_CONTAINS(text, "\nlarge blocks              count            bytes\n"
+                             "         <=    1 KiB          1             1008\n"
+                             "         <=  128 KiB          1            70000\n\n");
+    CHECK_STR_CONTAINS(text, "pool_tail_bytes                  32  bytes at the ends of pools");
+    snprintf(line, sizeof line, "unused_arena_bytes %16zu  arena bytes mapped but not",
+             s.unused_arena_bytes);
+    CHECK_STR_CONTAINS(text, line);
+    snprintf(line, sizeof line,
+             "\nfragmentation: %.2f%% of the 1048576 arena bytes mapped are not handed out\n",
+             100.0 * (double)s.unused_arena_bytes / RC_ARENA_SIZE);
+    CHECK_STR_CONTAINS(text, line);
+    /* the sections in order, every statistic once */
+    const char *classes = strstr(text, "class   size"), *large = strstr(text, "large blocks   "),
+               *first = strstr(text, "arenas_allocated"), *last = strstr(text, "tracer_overhead"),
+               *fragmentation = strstr(text, "fragmentation:");
+    CHECK(classes && large && first && last && fragmentation);
+    CHECK(classes < large && large < first && first < last && last < fragmentation);
+#define RC_COUNT_STAT(name, meaning) +1
+    int lines = 0, stats = 0 RC_ALLOC_STATS(RC_COUNT_STAT);
+#undef RC_COUNT_STAT
+    for (const char *c = first; c < fragmentation; c++)
+        lines += *c == '\n';
+    CHECK_EQ(lines, stats + 1); /* and the blank line */
     free(text);
 
     for (int i = 0; i < 10; i++)

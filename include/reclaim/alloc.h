@@ -47,8 +47,53 @@ typedef struct rc_heap rc_heap;
 
 /* ---- heaps ---------------------------------------------------------- */
 
-/* A new, empty heap, owned by no thread. NULL if memory is short. */
+/* A new, empty heap, owned by no thread. NULL if memory is short. The
+ * environment chooses its allocator (RECLAIM_MALLOC, below). */
 RC_API rc_heap *rc_heap_new(void);
+
+/* How a heap allocates (cf. PYTHONMALLOC):
+ *  RC_MALLOC_FROM_ENV  as RECLAIM_MALLOC says when the heap is made:
+ *                      "debug" for the debug allocator; unset, "" or
+ *                      "default" for the plain one; any other value is
+ *                      reported on stderr and the plain one is used.
+ *  RC_MALLOC_DEFAULT   the plain allocator, whatever the environment says.
+ *  RC_MALLOC_DEBUG     the debug allocator, like PYTHONMALLOC=debug: each
+ *                      block (raw or object, small or large) gets guard bytes
+ *                      (0xFD) before and after it, its requested size, the
+ *                      API that made it and a serial number; new bytes are
+ *                      0xCD, freed ones 0xDD. Frees, reallocs and object
+ *                      deaths check the block; freed blocks wait in a
+ *                      bounded quarantine, checked when they leave it. A
+ *                      buffer overflow or underflow, a double free, a free
+ *                      of a pointer reclaim did not allocate or through the
+ *                      wrong API (rc_free of an object, rc_decref of a raw
+ *                      block), and an object used after it was freed stop
+ *                      the process with a message naming the block's
+ *                      address, requested size and serial (docs/allocator.md).
+ *                      Each block costs RC_DEBUG_BLOCK_OVERHEAD bytes more. */
+typedef enum rc_malloc_mode {
+    RC_MALLOC_FROM_ENV = 0,
+    RC_MALLOC_DEFAULT = 1,
+    RC_MALLOC_DEBUG = 2,
+} rc_malloc_mode;
+
+#define RC_DEBUG_BLOCK_OVERHEAD 40 /* at least; the rest of the size class too */
+
+typedef struct rc_heap_options {
+    size_t struct_size; /* set to sizeof(rc_heap_options) */
+    rc_malloc_mode malloc_mode;
+    /* The debug allocator's quarantine: freed blocks held back (not reused)
+     * so that a use after free finds them filled with 0xDD. At most this
+     * many blocks (0: 1024) and bytes of them (0: 4 MiB); the oldest leave
+     * first, checked. */
+    size_t quarantine_blocks;
+    size_t quarantine_bytes;
+} rc_heap_options;
+
+/* rc_heap_new with options (NULL: the defaults, as rc_heap_new). NULL with
+ * a message if options are invalid (struct_size, malloc_mode) or memory is
+ * short. */
+RC_API rc_heap *rc_heap_new_with(const rc_heap_options *options);
 
 /* Frees every block and object of the heap. Live finalizers registered with
  * rc_finalize run first (newest first), then every live object's type
@@ -81,7 +126,8 @@ RC_API rc_heap *rc_heap_of(const void *block);
 RC_API void *rc_malloc(size_t size);
 /* Zero-filled count * size bytes; NULL with a message on overflow. */
 RC_API void *rc_calloc(size_t count, size_t size);
-/* Resizes block (NULL: rc_malloc); the block may move to the current heap.
+/* Resizes block (NULL: rc_malloc); the block may move to the current heap
+ * (on a debug heap it always moves, and the old block is checked).
  * On failure returns NULL and leaves block untouched. size 0 returns a
  * minimal block, as rc_malloc(0) does. */
 RC_API void *rc_realloc(void *block, size_t size);
@@ -89,7 +135,8 @@ RC_API void *rc_realloc(void *block, size_t size);
  * rc_decref), a pointer reclaim did not allocate, or a block twice stops the
  * process with a message when detected. */
 RC_API void rc_free(void *block);
-/* Bytes usable in block: its size class, or its rounded size if large. */
+/* Bytes usable in block: its size class, or its rounded size if large; on
+ * a debug heap, the size requested (the rest is guard bytes). */
 RC_API size_t rc_usable_size(const void *block);
 
 /* The same on an explicit heap, which the calling thread must own or which
@@ -108,7 +155,16 @@ typedef struct rc_class_stats {
 } rc_class_stats;
 
 /* Every scalar statistic once: name and meaning. The struct fields, the text
- * of rc_heap_print_stats and the upper layers' exports come from this list. */
+ * of rc_heap_print_stats and the upper layers' exports come from this list.
+ * Arena bytes add up as in CPython's sys._debugmallocstats:
+ *   arenas_current * RC_ARENA_SIZE == small_bytes_in_use + unused_arena_bytes
+ *   unused_arena_bytes == free_bytes_in_pools + empty_pool_bytes + pool_tail_bytes
+ * and bytes_mapped == arenas_current * RC_ARENA_SIZE + large_bytes_in_use +
+ * large_header_bytes. On a debug heap the figures count blocks as the pools
+ * see them (guards and records included, and the freed blocks the debug
+ * allocator holds back in its quarantine), except bytes_in_use, which
+ * leaves out the quarantine: it is what the program holds.
+ * requested_bytes is what callers asked for. */
 #define RC_ALLOC_STATS(X)                                                                          \
     X(arenas_allocated, "arenas mapped since the heap was made")                                   \
     X(arenas_freed, "arenas returned to the system")                                               \
@@ -119,9 +175,19 @@ typedef struct rc_class_stats {
     X(small_bytes_in_use, "bytes of small blocks handed out (class sizes)")                        \
     X(large_blocks, "large blocks handed out")                                                     \
     X(large_bytes_in_use, "bytes of large blocks handed out")                                      \
-    X(bytes_in_use, "small plus large bytes handed out")                                           \
+    X(bytes_in_use, "small plus large bytes handed out, less the quarantine's")                    \
     X(bytes_mapped, "arena bytes mapped plus large bytes")                                         \
-    X(remote_frees, "blocks freed by other threads and returned")
+    X(remote_frees, "blocks freed by other threads and returned")                                  \
+    X(free_bytes_in_pools, "bytes of free blocks in pools holding blocks")                         \
+    X(empty_pool_bytes, "bytes of mapped pools holding no blocks")                                 \
+    X(pool_tail_bytes, "bytes at the ends of pools holding blocks, too few for one")               \
+    X(unused_arena_bytes, "arena bytes mapped but not handed out (the three above)")               \
+    X(large_header_bytes, "bytes of large-block headers and alignment")                            \
+    X(bookkeeping_bytes, "bytes of arena descriptors and debug-allocator state")                   \
+    X(quarantine_blocks, "debug: freed blocks held back (counted as in use)")                      \
+    X(quarantine_bytes, "debug: bytes of those blocks")                                            \
+    X(requested_bytes, "debug: bytes the live blocks were asked for")                              \
+    X(tracer_overhead, "bytes the tracer holds for its traces (rc_trace_overhead)")
 
 typedef struct rc_alloc_stats {
     size_t struct_size; /* set to sizeof(rc_alloc_stats) before the call */
@@ -135,7 +201,13 @@ typedef struct rc_alloc_stats {
  * struct_size is not one this library knows. (DESIGN.md had void: the
  * version check needs a way to fail.) */
 RC_API int rc_heap_stats(rc_heap *heap, rc_alloc_stats *out);
-/* Writes the statistics as a readable table (cf. sys._debugmallocstats). */
+/* Writes the statistics as sys._debugmallocstats() does (heap NULL: the
+ * current heap; out NULL: stderr): which allocator, a table of the size
+ * classes in use (class, block size, pools, blocks in use, free blocks,
+ * then totals), the large blocks by size (count and bytes per power of
+ * two), each statistic of RC_ALLOC_STATS on a line of its own
+ * ("name  value  meaning"), and the fragmentation: the share of the mapped
+ * arena bytes not handed out. */
 RC_API void rc_heap_print_stats(rc_heap *heap, FILE *out);
 
 /* ---- failure injection (for testing out-of-memory handling) --------- */

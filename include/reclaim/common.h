@@ -43,6 +43,7 @@ enum {
     RC_EINVAL = -2,    /* an argument is out of range or of the wrong kind */
     RC_ESTATE = -3,    /* the call is not allowed now (e.g. during a collection) */
     RC_ENOTFOUND = -4, /* the thing to remove or look up is not there */
+    RC_EIO = -5,       /* a system call on a file or mapping failed, or a sink did */
 };
 
 /* The calling thread's message for its last failure ("" if none yet). */

@@ -1,5 +1,6 @@
 /* reclaim/types.h: built-in object types (layer 5), Python's int, str,
- * bytes, memoryview, tuple and list for C, with sys.getsizeof.
+ * bytes, memoryview, tuple, list, dict, set and weak containers for C, with
+ * sys.getsizeof and the gc module's list functions.
  *
  * Every value here is an object: drop it with rc_decref. Functions that
  * make an object return a new reference (NULL with a message on failure);
@@ -17,9 +18,10 @@
  *  - the empty tuple is one immortal object.
  * Tuple free lists are not kept yet (see docs/types.md).
  *
- * Containers (tuple, list, view) have traverse, so the collector finds
- * cycles through them. A container the collector is clearing may briefly
- * hold NULL items; every function here accepts that.
+ * Containers (tuple, list, view, dict, set, the weak containers) have
+ * traverse, so the collector finds cycles through them. A container the
+ * collector is clearing may briefly hold NULL items; every function here
+ * accepts that.
  *
  * rc_sizeof is sys.getsizeof: the bytes of the object's own memory, header
  * included, not those of the objects it refers to (formulas in
@@ -174,6 +176,169 @@ typedef int (*rc_compare_fn)(const void *a, const void *b, void *arg);
  * dropped, and RC_ESTATE ("list modified during sort") is returned, as
  * CPython raises ValueError. */
 RC_API int rc_list_sort(void *list, rc_compare_fn cmp, void *arg);
+
+/* ---- iteration over dicts, sets and weak containers -------------------- */
+
+/* A cursor for rc_dict_next, rc_set_next and the weak containers' next
+ * functions. Made by the matching *_iter function; its fields are private
+ * (its size is part of the ABI). It holds no reference: keep the container
+ * alive while you iterate. Changing the container during the iteration (a
+ * new key, a delete, a clear; replacing a value is allowed) is detected, as
+ * CPython's RuntimeError is: the next step fails with RC_ESTATE and
+ * "dictionary changed size during iteration" ("dictionary keys changed
+ * during iteration" when as many keys were added as removed; for sets
+ * "Set changed size during iteration" and "Set changed during
+ * iteration"). Entries a weak container loses because their referent
+ * died are skipped, never an error. */
+typedef struct rc_iter {
+    const void *container;
+    size_t pos;
+    size_t len;
+    uint64_t version;
+} rc_iter;
+
+/* ---- dict: an insertion-ordered hash table (CPython 3.6+) --------------- */
+
+RC_API extern const rc_type rc_dict_type;
+
+/* Keys may be any object: hashed with rc_hash and compared with rc_equal
+ * (ints, strs, bytes, tuples of them, user types with hash/equal hooks;
+ * types without a hash hook hash and compare by address). Iteration gives
+ * keys in insertion order; replacing a value keeps the key's place and the
+ * key object first stored, as Python does. The table is CPython's compact
+ * dict (docs/types.md): resizes happen at the same sizes as CPython's.
+ * A hash or equal hook may change the dict it is called for: a lookup then
+ * starts again (and fails with RC_ESTATE if the dict keeps changing). */
+
+/* An empty dict (no table until the first key). */
+RC_API void *rc_dict_new(void);
+RC_API bool rc_is_dict(const void *obj);
+/* d[key] = value: increfs both (a replaced value is dropped last; the key
+ * of a replaced entry stays the original object). 0, RC_EINVAL (not a dict,
+ * key or value NULL), RC_ENOMEM (the dict is unchanged) or RC_ESTATE. */
+RC_API int rc_dict_set(void *d, void *key, void *value);
+/* d[key] (borrowed), or NULL: missing (no message is set) or an error
+ * (message set). rc_dict_contains tells the two apart. */
+RC_API void *rc_dict_get(const void *d, const void *key);
+/* key in d: 1, 0, or a negative RC_E* code with a message. */
+RC_API int rc_dict_contains(const void *d, const void *key);
+/* del d[key]: 0, or RC_ENOTFOUND with "rc_dict_del: key ... not found". */
+RC_API int rc_dict_del(void *d, const void *key);
+/* d.pop(key): removes the entry and returns the dict's reference to its
+ * value (the caller owns it); NULL with RC_ENOTFOUND if key is missing. */
+RC_API void *rc_dict_pop(void *d, const void *key);
+RC_API size_t rc_dict_len(const void *d);
+/* Removes every entry (the table is freed), then drops them. */
+RC_API void rc_dict_clear(void *d);
+/* Iteration in insertion order; key and value are borrowed (either pointer
+ * may be NULL when not wanted):
+ *     rc_iter it = rc_dict_iter(d);
+ *     void *key, *value;
+ *     int status;
+ *     while ((status = rc_dict_next(&it, &key, &value)) > 0) ...
+ * next returns 1 with an entry, 0 at the end, or a negative RC_E* code
+ * (RC_ESTATE if the dict changed, RC_EINVAL if it is not a dict). */
+RC_API rc_iter rc_dict_iter(const void *d);
+RC_API int rc_dict_next(rc_iter *it, void **key, void **value);
+/* list(d.keys()), list(d.values()), list(d.items()) (items as 2-tuples):
+ * new lists, NULL with a message on failure. */
+RC_API void *rc_dict_keys(const void *d);
+RC_API void *rc_dict_values(const void *d);
+RC_API void *rc_dict_items(const void *d);
+
+/* ---- set: an unordered hash set (CPython's setobject) ------------------- */
+
+RC_API extern const rc_type rc_set_type;
+
+/* An empty set (no table until the first item). */
+RC_API void *rc_set_new(void);
+RC_API bool rc_is_set(const void *obj);
+/* Adds key (increfed) unless an equal one is there: 0 (added or already
+ * there), RC_EINVAL, RC_ENOMEM (the set is unchanged) or RC_ESTATE. */
+RC_API int rc_set_add(void *s, void *key);
+/* Removes key if present: 1 removed, 0 absent, or a negative RC_E* code. */
+RC_API int rc_set_discard(void *s, const void *key);
+/* key in s: 1, 0, or a negative RC_E* code. */
+RC_API int rc_set_contains(const void *s, const void *key);
+RC_API size_t rc_set_len(const void *s);
+RC_API void rc_set_clear(void *s);
+/* Iteration in table order, as rc_dict_next (key borrowed). */
+RC_API rc_iter rc_set_iter(const void *s);
+RC_API int rc_set_next(rc_iter *it, void **key);
+/* a | b and a & b as new sets; NULL with a message on failure. */
+RC_API void *rc_set_union(const void *a, const void *b);
+RC_API void *rc_set_intersection(const void *a, const void *b);
+
+/* ---- weak containers (weakref.WeakValueDictionary, WeakKeyDictionary,
+ *      WeakSet) ---------------------------------------------------------- */
+
+RC_API extern const rc_type rc_weakvaluedict_type;
+RC_API extern const rc_type rc_weakkeydict_type;
+RC_API extern const rc_type rc_weakset_type;
+
+/* Containers whose entries vanish when their referent dies, by reference
+ * counting or in a cycle collection: a weak value dict does not keep its
+ * values alive, a weak key dict its keys, a weak set its items (each
+ * through a weak reference with a callback that removes the entry). What
+ * is held weakly must be an object that can die: an immortal one (a small
+ * int, an interned str) fails with RC_EINVAL. Lookups, replacement and
+ * errors are as for rc_dict and rc_set; keys are compared with rc_equal.
+ *
+ * The length counts the entries not removed yet: it is exact after every
+ * death and collection, once the callbacks ran. Iteration is as for dicts
+ * and sets (rc_iter; a new key, a delete or a clear made by the caller
+ * during it fails the next step with RC_ESTATE), except that entries
+ * vanishing because their referent died are skipped, never an error: a
+ * loop body may drop references or collect. Keys, values and items
+ * returned are borrowed; take a reference to keep one across a step that
+ * may let it die. rc_sizeof counts the container and its table, not the
+ * weak reference objects. */
+
+/* weakref.WeakValueDictionary: keys held, values weakly. */
+RC_API void *rc_weakvaluedict_new(void);
+RC_API int rc_weakvaluedict_set(void *d, void *key, void *value);
+/* The live value of key (borrowed), or NULL. */
+RC_API void *rc_weakvaluedict_get(const void *d, const void *key);
+RC_API int rc_weakvaluedict_del(void *d, const void *key); /* 0 or RC_ENOTFOUND */
+RC_API size_t rc_weakvaluedict_len(const void *d);
+RC_API void rc_weakvaluedict_clear(void *d);
+RC_API rc_iter rc_weakvaluedict_iter(const void *d);
+RC_API int rc_weakvaluedict_next(rc_iter *it, void **key, void **value);
+
+/* weakref.WeakKeyDictionary: keys weakly, values held. */
+RC_API void *rc_weakkeydict_new(void);
+RC_API int rc_weakkeydict_set(void *d, void *key, void *value);
+RC_API void *rc_weakkeydict_get(const void *d, const void *key); /* borrowed, or NULL */
+RC_API int rc_weakkeydict_del(void *d, const void *key);         /* 0 or RC_ENOTFOUND */
+RC_API size_t rc_weakkeydict_len(const void *d);
+RC_API void rc_weakkeydict_clear(void *d);
+RC_API rc_iter rc_weakkeydict_iter(const void *d);
+RC_API int rc_weakkeydict_next(rc_iter *it, void **key, void **value);
+
+/* weakref.WeakSet. add: 0 (added or there already) or a negative code;
+ * discard and contains: 1, 0 or a negative code, as for rc_set. */
+RC_API void *rc_weakset_new(void);
+RC_API int rc_weakset_add(void *s, void *item);
+RC_API int rc_weakset_discard(void *s, const void *item);
+RC_API int rc_weakset_contains(const void *s, const void *item);
+RC_API size_t rc_weakset_len(const void *s);
+RC_API void rc_weakset_clear(void *s);
+RC_API rc_iter rc_weakset_iter(const void *s);
+RC_API int rc_weakset_next(rc_iter *it, void **item);
+
+/* ---- gc module functions that return lists ------------------------------ */
+
+/* gc.get_objects(generation): a new list of the tracked objects of a
+ * generation (0..2; -1: all), without the list itself. NULL with a
+ * message (RC_EINVAL for another generation, RC_ENOMEM). */
+RC_API void *rc_gc_get_objects(int generation);
+/* gc.get_referrers(obj): a new list of the tracked objects whose traverse
+ * visits obj. */
+RC_API void *rc_gc_get_referrers(const void *obj);
+/* gc.get_referents(obj): a new list of what obj's traverse visits. */
+RC_API void *rc_gc_get_referents(void *obj);
+/* list(gc.garbage): a new list holding the garbage list's objects. */
+RC_API void *rc_gc_garbage_list(void);
 
 #ifdef __cplusplus
 }

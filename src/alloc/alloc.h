@@ -21,9 +21,12 @@
 
 typedef enum { RC_BLOCK_RAW = 0, RC_BLOCK_OBJECT = 1 } rc_block_kind;
 
-/* Sets up / tears down the allocator part of a heap. rc_alloc_fini frees
- * every block, large and small, and unmaps every arena. */
-RC_INTERNAL int rc_alloc_init(rc_heap *heap);
+/* Sets up / tears down the allocator part of a heap: a plain or a debug
+ * heap (options->malloc_mode, resolved: not RC_MALLOC_FROM_ENV). 0, or
+ * RC_ENOMEM with a message. rc_alloc_fini frees every block, large and
+ * small, and unmaps every arena (a debug heap checks its quarantine
+ * first). */
+RC_INTERNAL int rc_alloc_init(rc_heap *heap, const rc_heap_options *options);
 RC_INTERNAL void rc_alloc_fini(rc_heap *heap);
 
 /* A block of at least size bytes (16-aligned) of the given kind, on a heap
@@ -42,10 +45,12 @@ RC_INTERNAL rc_heap *rc_alloc_owner(const void *block, rc_block_kind *kind);
 RC_INTERNAL size_t rc_alloc_usable(const void *block);
 
 /* Every object block of the heap that may hold a live object: a pool's
- * carved blocks as one span, a large object block as a span of one. The
- * callback must not allocate or free blocks of the heap. */
+ * carved blocks as one span, a large object block as a span of one. Spans
+ * list user pointers, where the object headers are (block_layout.h: the
+ * raw block itself, except on a debug heap). The callback must not
+ * allocate or free blocks of the heap. */
 typedef struct rc_block_span {
-    char *first;   /* the first block */
+    char *first;   /* the first block's user pointer */
     size_t stride; /* bytes from one block to the next */
     size_t count;  /* blocks in the span */
 } rc_block_span;
@@ -54,6 +59,18 @@ RC_INTERNAL void rc_alloc_object_spans(rc_heap *heap, rc_span_fn fn, void *arg);
 
 /* Returns to their pools the blocks other threads freed. Owner only. */
 RC_INTERNAL void rc_alloc_drain_remote(rc_heap *heap);
+
+/* Tracing: forgets the trace of raw block (of heap, live) now rather than
+ * when it is freed; for a free that holds the block back (the debug
+ * allocator's quarantine), so that the traced figures drop at the
+ * caller's free. */
+RC_INTERNAL void rc_alloc_forget_trace(rc_heap *heap, void *raw);
+
+/* A debug heap checks every freed block it holds back (the quarantine) and
+ * lets them go; nothing on a plain heap. rc_heap_destroy calls it before
+ * its walk of the live objects, which must not meet a freed object block
+ * whose refcount a use after free changed. */
+RC_INTERNAL void rc_alloc_check_freed(rc_heap *heap);
 
 /* The heap's own bookkeeping memory (collector lists, weak-reference
  * tables): the system allocator, subject to RC_FAULT_MALLOC injection and

@@ -29,11 +29,19 @@
 struct rc_pool;
 struct rc_arena;
 struct rc_large;
+struct rc_debug_state;
 
 typedef struct rc_alloc_state {
-    /* hot: read by every small allocation */
+    /* hot: read by every small allocation. Requests of 1..fast_max bytes
+     * take the inline fast paths: RC_SMALL_MAX on a plain heap, 0 on a
+     * debug heap, whose every block goes through the out-of-line paths
+     * (so the debug allocator costs a plain heap no branch). */
+    size_t fast_max;
     struct rc_pool *used[RC_BLOCK_KINDS][RC_SIZE_CLASSES];
     struct rc_pool *used_tail[RC_BLOCK_KINDS][RC_SIZE_CLASSES]; /* NULL if empty */
+    /* tracing is on: every block handed out goes to hooks.trace_alloc
+     * (the one branch tracing costs the allocation paths while off) */
+    bool traced;
 
     /* arenas */
     struct rc_arena *usable;
@@ -52,6 +60,12 @@ typedef struct rc_alloc_state {
     char remote_pad_before[64];
     _Atomic(void *) remote;
     char remote_pad_after[64 - sizeof(void *)];
+
+    /* the debug allocator (debug_guard.h): NULL on a plain heap. front is
+     * where a user pointer lies in its raw block (block_layout.h): 0, or
+     * RC_DEBUG_FRONT on a debug heap. Both are set when the heap is made. */
+    struct rc_debug_state *debug;
+    size_t front;
 
     /* failure injection (rc_heap_inject_faults) */
     unsigned fault_kinds; /* RC_FAULT_* still armed */

@@ -171,6 +171,9 @@ void rc_arena_return_pool(rc_heap *heap, rc_pool *pool)
     rc_alloc_state *st = &heap->alloc;
     rc_arena *a = rc_pool_arena(pool);
     RC_ASSERT(pool->used == 0);
+    if (pool->side)
+        heap->hooks.trace_pool_empty(heap, pool);
+    RC_ASSERT(pool->side == NULL);
     pool->linked = 0;
     pool->next = a->freepools;
     a->freepools = pool;

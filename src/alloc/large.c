@@ -1,26 +1,27 @@
 /* large.c: blocks over RC_SMALL_MAX bytes.
  *
  * A large block comes from the system allocator (rc_sys_malloc, so that
- * RC_FAULT_MALLOC covers it) with a 48-byte header just before the block:
+ * RC_FAULT_MALLOC covers it) with a 64-byte header just before the block:
  *
- *   system block: [ 0 or 48 bytes of shift | header | block ... ]
+ *   system block: [ 0 or 64 bytes of shift | header | block ... ]
  *                                            ^h       ^h + 1, 16-aligned
  *
  * The header links the block into its heap's list (so rc_alloc_fini frees
  * every one and rc_free is O(1)), and holds the heap, the size, the kind and
- * a magic word, the block's address ^ RC_LARGE_LIVE.
+ * a magic word, the block's address ^ RC_LARGE_LIVE, and the tracer's record
+ * of the block (src/trace), which moves with it when it is resized.
  *
  * Telling a foreign pointer apart. rc_free gets any pointer. Pointers into
  * arenas are found in the arena map; for the rest the question is whether
- * p - 48 is one of our headers, and reading memory before an arbitrary
+ * p - 64 is one of our headers, and reading memory before an arbitrary
  * pointer could fault. So:
  *  1. a header never straddles a 4 KiB page: if the system block puts it
- *     across a page boundary, the block is taken again 48 bytes bigger and
- *     the header shifted by 48 (it then cannot straddle). So a pointer p
- *     with p % 4096 < 48 is not ours, and for the rest the header lies in
+ *     across a page boundary, the block is taken again 64 bytes bigger and
+ *     the header shifted by 64 (it then cannot straddle). So a pointer p
+ *     with p % 4096 < 64 is not ours, and for the rest the header lies in
  *     p's own page, which is mapped if p points to any memory at all;
  *  2. the arena map counts the live headers in each 1 MiB granule (atomic
- *     adds, no lock): if p - 48's granule has none, p is not ours and
+ *     adds, no lock): if p - 64's granule has none, p is not ours and
  *     nothing is read. So a wild pointer is read only if it falls in a
  *     granule that also holds one of our large blocks (and its page must be
  *     unmapped for that to fault: then the process stops by SIGSEGV, as
@@ -138,6 +139,8 @@ void rc_large_free(rc_heap *heap, rc_large *h)
 {
     rc_alloc_state *st = &heap->alloc;
     RC_ASSERT(h->heap == heap);
+    if (h->trace_tb)
+        heap->hooks.trace_free(heap, h + 1, NULL);
     list_unlink(st, h);
     st->large_blocks--;
     st->large_bytes -= h->size;
@@ -147,14 +150,14 @@ void rc_large_free(rc_heap *heap, rc_large *h)
     rc_sys_free(heap, (char *)h - h->shift);
 }
 
-/* The system block moved or grew to sys (with 48 bytes of slack): puts the
+/* The system block moved or grew to sys (with 64 bytes of slack): puts the
  * header where it does not straddle a page, moving the contents if the
  * shift changes, and returns it. */
 static rc_large *large_settle(char *sys, size_t old_shift, size_t keep)
 {
     size_t shift = old_shift;
     if (straddles(sys + shift + RC_HDR))
-        shift = RC_HDR - shift; /* of 48 and 96, at most one straddles */
+        shift = RC_HDR - shift; /* of 64 and 128, at most one straddles */
     RC_ASSERT(!straddles(sys + shift + RC_HDR));
     if (shift != old_shift)
         memmove(sys + shift, sys + old_shift, RC_HDR + keep);

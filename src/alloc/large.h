@@ -14,6 +14,12 @@ typedef struct rc_large {
     uint32_t kind;   /* rc_block_kind */
     uint32_t shift;  /* bytes from the system block's start to this header */
     uintptr_t magic; /* the block's address ^ RC_LARGE_LIVE while it lives */
+    /* the tracer's record (src/trace): requested bytes and traceback index,
+     * 0 while untraced; a free of a block with a traceback tells
+     * hooks.trace_free */
+    size_t trace_size;
+    uint32_t trace_tb;
+    uint32_t unused; /* pads the header to 64 bytes */
 } rc_large;
 
 _Static_assert(sizeof(rc_large) % 16 == 0, "large blocks stay 16-aligned");

@@ -8,6 +8,10 @@
  *   size > 512     the system allocator with a header (large.c)
  * A failed request calls heap->hooks.out_of_memory once (the collector
  * frees what it can) and is retried once.
+ * While tracing is on (heap->alloc.traced, the one branch it costs when
+ * off), every block handed out goes to heap->hooks.trace_alloc with the
+ * size requested; frees tell hooks.trace_free from the pool (pool.h) or
+ * large-block (large.c) paths.
  *
  * Freeing finds the block's arena in the process-wide arena map, so it
  * works for blocks of any heap, from any thread:
@@ -21,9 +25,17 @@
  *     rc_alloc_drain_remote (rc_heap_use, collections, rc_heap_destroy).
  * Freeing an object block, a pointer that is not ours, or a block twice
  * (when detected) stops the process with a message naming the address.
+ *
+ * A debug heap (debug_guard.h) takes none of the inline paths: its
+ * fast_max is 0, so every allocation reaches alloc_slow, and its pools'
+ * free keys never match, so every rc_free reaches free_small_slow; both
+ * hand the block to the debug allocator, which lays it out with guards
+ * (block_layout.h) around a raw block from the plain paths here.
  */
 #include "arena_map.h"
+#include "debug_guard.h"
 #include "large.h"
+#include "object_block.h"
 
 #include <string.h>
 
@@ -43,13 +55,20 @@ static void *try_alloc(rc_heap *heap, size_t size, rc_block_kind kind, bool zero
     return rc_large_alloc(heap, size, kind, zero);
 }
 
-static RC_NOINLINE void *alloc_slow(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
+void *rc_alloc_plain(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
 {
     void *b = try_alloc(heap, size, kind, zero);
     if (b || !heap->hooks.out_of_memory)
         return b;
     heap->hooks.out_of_memory(heap);
     return try_alloc(heap, size, kind, zero);
+}
+
+static RC_NOINLINE void *alloc_slow(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
+{
+    if (RC_UNLIKELY(heap->alloc.debug != NULL))
+        return rc_debug_alloc(heap, size, kind, zero);
+    return rc_alloc_plain(heap, size, kind, zero);
 }
 
 /* alloc_slow for size 1..512 whose pool fast path just failed: straight to
@@ -63,9 +82,10 @@ static RC_NOINLINE void *alloc_small_slow(rc_heap *heap, size_t size, rc_block_k
     return try_alloc(heap, size, kind, false);
 }
 
-static inline void *alloc_inline(rc_heap *heap, size_t size, rc_block_kind kind)
+static inline void *alloc_untraced(rc_heap *heap, size_t size, rc_block_kind kind)
 {
-    if (RC_LIKELY(size - 1 < RC_SMALL_MAX)) {                    /* 1..512; size 0 wraps */
+    /* 1..512 (size 0 wraps), or nothing on a debug heap */
+    if (RC_LIKELY(size - 1 < heap->alloc.fast_max)) {
         rc_pool *pool = heap->alloc.used[kind][(size - 1) >> 4]; /* rc_class_of */
         char *b = pool->freeblock;
         if (RC_LIKELY(b != NULL)) {
@@ -80,6 +100,22 @@ static inline void *alloc_inline(rc_heap *heap, size_t size, rc_block_kind kind)
     return alloc_slow(heap, size, kind, false);
 }
 
+/* Tracing is on: the block, then its trace. */
+static RC_NOINLINE void *alloc_traced(rc_heap *heap, size_t size, rc_block_kind kind)
+{
+    void *b = alloc_untraced(heap, size, kind);
+    if (b)
+        heap->hooks.trace_alloc(heap, b, size);
+    return b;
+}
+
+static inline void *alloc_inline(rc_heap *heap, size_t size, rc_block_kind kind)
+{
+    if (RC_UNLIKELY(heap->alloc.traced))
+        return alloc_traced(heap, size, kind);
+    return alloc_untraced(heap, size, kind);
+}
+
 static void *calloc_on(rc_heap *heap, size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size) {
@@ -87,13 +123,18 @@ static void *calloc_on(rc_heap *heap, size_t count, size_t size)
         return NULL;
     }
     size_t n = count * size;
-    if (n > RC_SMALL_MAX)
-        return alloc_slow(heap, n, RC_BLOCK_RAW, true);
-    void *b = alloc_inline(heap, n, RC_BLOCK_RAW);
-    if (b) /* the whole block, so that rc_usable_size's bytes are all zero */
-        memset(b, 0,
-               n ? (n + RC_SIZE_CLASS_STEP - 1) & ~(size_t)(RC_SIZE_CLASS_STEP - 1)
-                 : RC_SIZE_CLASS_STEP);
+    void *b;
+    if (n - 1 >= heap->alloc.fast_max) { /* large, size 0, or a debug heap */
+        b = alloc_slow(heap, n, RC_BLOCK_RAW, true);
+    } else {
+        b = alloc_untraced(heap, n, RC_BLOCK_RAW);
+        if (b) /* the whole block, so that rc_usable_size's bytes are all zero */
+            memset(b, 0,
+                   n ? (n + RC_SIZE_CLASS_STEP - 1) & ~(size_t)(RC_SIZE_CLASS_STEP - 1)
+                     : RC_SIZE_CLASS_STEP);
+    }
+    if (RC_UNLIKELY(heap->alloc.traced) && b)
+        heap->hooks.trace_alloc(heap, b, n);
     return b;
 }
 
@@ -161,6 +202,7 @@ static RC_NORETURN void fatal_object(const char *what, const void *p, const void
  * message we have. */
 static RC_NORETURN void fatal_not_ours(const char *what, const void *p)
 {
+    rc_debug_check_pointer(p, what); /* a debug heap's block says more */
     const rc_large *object = rc_large_of((const char *)p - RC_HEADER_SIZE);
     if (object && object->kind == RC_BLOCK_OBJECT)
         fatal_object(what, p, rc_large_block((rc_large *)object));
@@ -180,7 +222,7 @@ static const char *object_block_of(const rc_pool *pool, const char *p)
 
 /* ---- freeing ------------------------------------------------------------ */
 
-static void remote_push(rc_heap *heap, char *b)
+void rc_alloc_remote_push(rc_heap *heap, char *b)
 {
     _Atomic(void *) *top = &heap->alloc.remote;
     void *head = atomic_load_explicit(top, memory_order_relaxed);
@@ -200,18 +242,29 @@ static RC_NOINLINE void free_large_or_foreign(void *p)
     if (p == NULL) /* rc_free(NULL) comes here: NULL is in no arena */
         return;
     rc_large *h = rc_large_of(p);
-    if (!h)
-        fatal_not_ours("rc_free", p);
+    if (!h || h->heap->alloc.debug) {
+        rc_large *debug = rc_debug_large_of(p);
+        if (!debug) /* perhaps the object of a debug heap's large block */
+            debug = rc_debug_large_of((const char *)p - RC_HEADER_SIZE);
+        if (!debug)
+            fatal_not_ours("rc_free", p);
+        rc_debug_free(debug->heap, p, RC_DEBUG_EXPECT_RAW, "rc_free", owned_by_caller(debug->heap));
+        return;
+    }
     if (h->kind == RC_BLOCK_OBJECT)
         fatal_object("rc_free", p, p);
     if (owned_by_caller(h->heap))
         rc_large_free(h->heap, h);
     else
-        remote_push(h->heap, p);
+        rc_alloc_remote_push(h->heap, p);
 }
 
 static RC_NOINLINE void free_small_slow(rc_heap *heap, rc_pool *pool, char *p)
 {
+    if (RC_UNLIKELY(heap->alloc.debug != NULL)) {
+        rc_debug_free(heap, p, RC_DEBUG_EXPECT_RAW, "rc_free", owned_by_caller(heap));
+        return;
+    }
     if (pool->kind == RC_BLOCK_OBJECT) {
         const char *block = object_block_of(pool, p);
         if (block && (block == p || block + RC_HEADER_SIZE == p))
@@ -223,7 +276,7 @@ static RC_NOINLINE void free_small_slow(rc_heap *heap, rc_pool *pool, char *p)
     if (owned_by_caller(heap))
         rc_pool_free(heap, pool, p);
     else
-        remote_push(heap, p);
+        rc_alloc_remote_push(heap, p);
 }
 
 void rc_free(void *block)
@@ -246,8 +299,9 @@ void rc_free(void *block)
     rc_pool_free(heap, pool, block);
 }
 
-/* Frees a block of heap (either kind) on a thread that may work on heap. */
-static void free_local(rc_heap *heap, char *b)
+/* Frees a raw block of heap (either kind) on a thread that may work on
+ * heap: on a debug heap, once the debug allocator is done with it. */
+void rc_alloc_free_plain(rc_heap *heap, char *b)
 {
     rc_arena *arena = rc_arena_map_get(b);
     if (arena) {
@@ -256,7 +310,7 @@ static void free_local(rc_heap *heap, char *b)
                      (void *)arena->heap, (void *)heap);
         rc_pool *pool = rc_pool_of(arena, b);
         if (pool->kind == RC_BLOCK_OBJECT && rc_pool_is_block(pool, b) && pool->used > 0)
-            *(uint64_t *)b = 0; /* the collector must see a free object block as dead */
+            *rc_layout_dead_word(heap, b) = 0; /* the collector must see it dead */
         rc_pool_free(heap, pool, b);
         return;
     }
@@ -271,8 +325,43 @@ static void free_local(rc_heap *heap, char *b)
 
 void rc_alloc_free_block(rc_heap *heap, void *block)
 {
-    if (block)
-        free_local(heap, block);
+    if (!block)
+        return;
+    if (RC_UNLIKELY(heap->alloc.debug != NULL))
+        rc_debug_free(heap, block, RC_DEBUG_EXPECT_ANY, "rc_alloc_free_block", true);
+    else
+        rc_alloc_free_plain(heap, block);
+}
+
+rc_heap *rc_alloc_object_owner_slow(const void *block)
+{
+    rc_block_kind kind = RC_BLOCK_RAW;
+    rc_heap *heap = rc_alloc_owner(block, &kind);
+    if (!heap || kind != RC_BLOCK_OBJECT)
+        rc_fatal("%p is not a reclaim object's block", block);
+    return heap;
+}
+
+void rc_alloc_free_object_slow(rc_heap *heap, void *block)
+{
+    if (heap->alloc.debug)
+        rc_debug_free(heap, block, RC_DEBUG_EXPECT_OBJECT, "rc_decref", true);
+    else
+        rc_alloc_free_plain(heap, block);
+}
+
+void rc_alloc_forget_trace(rc_heap *heap, void *raw)
+{
+    rc_arena *arena = rc_arena_map_get(raw);
+    if (arena) {
+        rc_pool *pool = rc_pool_of(arena, raw);
+        if (pool->side)
+            heap->hooks.trace_free(heap, raw, pool);
+        return;
+    }
+    rc_large *h = (rc_large *)raw - 1;
+    if (h->trace_tb)
+        heap->hooks.trace_free(heap, raw, NULL);
 }
 
 void rc_alloc_drain_remote(rc_heap *heap)
@@ -280,11 +369,16 @@ void rc_alloc_drain_remote(rc_heap *heap)
     char *b = atomic_exchange_explicit(&heap->alloc.remote, NULL, memory_order_acquire);
     while (b) {
         char *next = *(char **)(b + 8);
-        free_local(heap, b);
+        if (heap->alloc.debug) /* checked by the thread that freed it */
+            rc_debug_take_remote(heap, b);
+        else
+            rc_alloc_free_plain(heap, b);
         heap->alloc.remote_frees++;
         b = next;
     }
 }
+
+void rc_alloc_check_freed(rc_heap *heap) { rc_debug_quarantine_flush(heap); }
 
 /* ---- lookups ---------------------------------------------------------- */
 
@@ -293,13 +387,17 @@ rc_heap *rc_alloc_owner(const void *block, rc_block_kind *kind)
     rc_arena *arena = rc_arena_map_get(block);
     if (arena) {
         const rc_pool *pool = rc_pool_of(arena, block);
-        if (pool->used == 0 || !rc_pool_is_block(pool, block))
+        if (pool->used == 0 || !rc_pool_is_block(pool, rc_layout_raw(arena->heap, block)))
             return NULL;
         if (kind)
             *kind = (rc_block_kind)pool->kind;
         return arena->heap;
     }
     const rc_large *h = rc_large_of(block);
+    if (h && h->heap->alloc.debug) /* a debug heap's raw block: not what it handed out */
+        h = NULL;
+    else if (!h)
+        h = rc_debug_large_of(block);
     if (!h)
         return NULL;
     if (kind)
@@ -320,8 +418,11 @@ size_t rc_usable_size(const void *block)
 {
     if (!block)
         return 0;
-    if (!rc_alloc_owner(block, NULL))
+    rc_heap *heap = rc_alloc_owner(block, NULL);
+    if (!heap)
         fatal_not_ours("rc_usable_size", block);
+    if (heap->alloc.debug) /* the size requested */
+        return rc_debug_size(heap, block, RC_DEBUG_EXPECT_ANY, "rc_usable_size");
     return rc_alloc_usable(block);
 }
 
@@ -351,14 +452,37 @@ static void *large_realloc_retry(rc_heap *heap, void *block, size_t size)
     return rc_large_realloc(heap, rc_large_of(block), size);
 }
 
-static void *realloc_on(rc_heap *heap, void *block, size_t size)
+/* rc_realloc where either heap is a debug heap: always a new block. */
+static void *realloc_debug(rc_heap *heap, rc_heap *owner, rc_block_kind kind, void *block,
+                           size_t size)
+{
+    if (!owner->alloc.debug && kind == RC_BLOCK_OBJECT)
+        fatal_object("rc_realloc", block, block);
+    size_t old = owner->alloc.debug ? rc_debug_size(owner, block, RC_DEBUG_EXPECT_RAW, "rc_realloc")
+                                    : rc_alloc_usable(block);
+    void *moved = alloc_untraced(heap, size, RC_BLOCK_RAW);
+    if (!moved)
+        return NULL;
+    memcpy(moved, block, old < size ? old : size);
+    if (owner != heap)
+        rc_free(block);
+    else if (owner->alloc.debug)
+        rc_debug_free(owner, block, RC_DEBUG_EXPECT_RAW, "rc_realloc", true);
+    else
+        rc_alloc_free_plain(heap, block);
+    return moved;
+}
+
+static void *realloc_untraced(rc_heap *heap, void *block, size_t size)
 {
     if (!block)
-        return alloc_inline(heap, size, RC_BLOCK_RAW);
+        return alloc_untraced(heap, size, RC_BLOCK_RAW);
     rc_block_kind kind;
     rc_heap *owner = rc_alloc_owner(block, &kind);
     if (!owner)
         fatal_not_ours("rc_realloc", block);
+    if (RC_UNLIKELY(owner->alloc.debug || heap->alloc.debug))
+        return realloc_debug(heap, owner, kind, block, size);
     if (kind == RC_BLOCK_OBJECT)
         fatal_object("rc_realloc", block, block);
     size_t old = rc_alloc_usable(block);
@@ -369,15 +493,27 @@ static void *realloc_on(rc_heap *heap, void *block, size_t size)
         if (old > RC_SMALL_MAX && size > RC_SMALL_MAX)
             return large_realloc_retry(heap, block, size);
     }
-    void *moved = alloc_inline(heap, size, RC_BLOCK_RAW);
+    void *moved = alloc_untraced(heap, size, RC_BLOCK_RAW);
     if (!moved)
         return NULL;
     memcpy(moved, block, old < size ? old : size);
     if (owner == heap)
-        free_local(heap, block);
+        rc_alloc_free_plain(heap, block);
     else
         rc_free(block);
     return moved;
+}
+
+/* Tracing: the old block's trace goes when it is freed (a moved block) or
+ * is replaced (a block resized in place, whose large header moved with
+ * it); the result is traced after the old one is gone, so that the peak
+ * never counts both. */
+static void *realloc_on(rc_heap *heap, void *block, size_t size)
+{
+    void *b = realloc_untraced(heap, block, size);
+    if (RC_UNLIKELY(heap->alloc.traced) && b)
+        heap->hooks.trace_alloc(heap, b, size);
+    return b;
 }
 
 void *rc_realloc(void *block, size_t size)
@@ -393,20 +529,23 @@ void *rc_heap_realloc(rc_heap *heap, void *block, size_t size)
 
 /* ---- the heap's allocator: set-up and tear-down ---------------------- */
 
-int rc_alloc_init(rc_heap *heap)
+int rc_alloc_init(rc_heap *heap, const rc_heap_options *options)
 {
     rc_alloc_state *st = &heap->alloc;
     memset(st, 0, sizeof *st);
+    st->fast_max = RC_SMALL_MAX;
     for (unsigned k = 0; k < RC_BLOCK_KINDS; k++)
         for (unsigned c = 0; c < RC_SIZE_CLASSES; c++)
             st->used[k][c] = RC_POOL_SENTINEL;
     atomic_init(&st->remote, NULL);
-    return 0;
+    return rc_debug_init(heap, options);
 }
 
 void rc_alloc_fini(rc_heap *heap)
 {
     rc_alloc_state *st = &heap->alloc;
+    rc_alloc_drain_remote(heap); /* a debug heap checks them in its quarantine */
+    rc_debug_fini(heap);
     /* blocks still on the remote stack go with their arenas and the list */
     atomic_store_explicit(&st->remote, NULL, memory_order_relaxed);
     rc_large_free_all(heap);

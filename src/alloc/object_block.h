@@ -1,11 +1,13 @@
 /* object_block.h: the object layer's fast paths into the allocator.
  *
  * The object layer knows its blocks are its own (it made them, and a live
- * object's header says whether the block is large), so it skips the checks
- * that rc_free makes of an arbitrary pointer: finding the owning heap is one
- * arena-map lookup, and freeing a small object block is the pool's inline
- * fast path. The debug builds (RC_CHECKS >= 1) still check every free in
- * the pool's slow path.
+ * object's header records which path its block takes: RC_LARGE), so it
+ * skips the checks that rc_free makes of an arbitrary pointer: finding the
+ * owning heap of a plain pool block is one arena-map lookup, and freeing
+ * one is the pool's inline fast path. Every other block (a large block, or
+ * any block of a debug heap, whose user pointer is not its raw block: see
+ * block_layout.h) takes the out-of-line paths of malloc.c. The debug builds
+ * (RC_CHECKS >= 1) still check every pool free in the pool's slow path.
  */
 #ifndef RC_ALLOC_OBJECT_BLOCK_H
 #define RC_ALLOC_OBJECT_BLOCK_H
@@ -13,24 +15,40 @@
 #include "arena_map.h"
 #include "large.h"
 
-/* The heap owning an object block made by rc_alloc_block(..., OBJECT). */
-static inline rc_heap *rc_alloc_object_owner(const void *block, bool large)
+/* Whether an object block of size bytes made now on heap is a plain pool
+ * block, which the inline paths below find and free (the object layer
+ * records the answer: RC_LARGE clear). No on a debug heap, whose fast_max
+ * is 0. */
+static inline bool rc_alloc_object_inline(const rc_heap *heap, size_t size)
 {
-    if (RC_LIKELY(!large))
+    return size <= heap->alloc.fast_max;
+}
+
+/* The out-of-line paths (malloc.c): the heap owning an object block of any
+ * heap (stops the process if block is none), and freeing one. */
+RC_INTERNAL rc_heap *rc_alloc_object_owner_slow(const void *block);
+RC_INTERNAL void rc_alloc_free_object_slow(rc_heap *heap, void *block);
+
+/* The heap owning an object block made by rc_alloc_block(..., OBJECT);
+ * out_of_line is RC_LARGE: rc_alloc_object_inline said no when it was made. */
+static inline rc_heap *rc_alloc_object_owner(const void *block, bool out_of_line)
+{
+    if (RC_LIKELY(!out_of_line))
         return rc_arena_map_get(block)->heap;
-    return ((const rc_large *)block - 1)->heap;
+    return rc_alloc_object_owner_slow(block);
 }
 
 /* Frees an object block of heap (the caller may work on heap) whose first
- * eight bytes are already zero, as a dead object's header is. */
-static inline void rc_alloc_free_object(rc_heap *heap, void *block, bool large)
+ * eight bytes are already zero, as a dead object's header is (but for
+ * RC_LARGE in gc_bits, on the out-of-line path). */
+static inline void rc_alloc_free_object(rc_heap *heap, void *block, bool out_of_line)
 {
-    if (RC_LIKELY(!large)) {
+    if (RC_LIKELY(!out_of_line)) {
         rc_arena *arena = rc_arena_map_get(block);
         rc_pool_free(heap, rc_pool_of(arena, block), block);
         return;
     }
-    rc_alloc_free_block(heap, block);
+    rc_alloc_free_object_slow(heap, block);
 }
 
 #endif

@@ -94,7 +94,7 @@ static void used_unlink(rc_alloc_state *st, rc_pool *pool)
 static void pool_init(rc_pool *pool, rc_heap *heap, rc_block_kind kind, unsigned cls)
 {
     pool->freeblock = NULL;
-    pool->free_key = RC_FREE_KEY(heap, kind);
+    pool->free_key = RC_FREE_KEY(heap, kind) | (heap->alloc.debug ? RC_FREE_KEY_DEBUG : 0);
     pool->used = 0;
     pool->carved = 0;
     pool->limit = (uint16_t)(rc_pool_capacity(cls) * rc_class_size[cls]);
@@ -105,9 +105,10 @@ static void pool_init(rc_pool *pool, rc_heap *heap, rc_block_kind kind, unsigned
 }
 
 /* Carves up to a batch of blocks into the pool's empty free list, in
- * address order. Object blocks get their first 8 bytes (refcnt, gc_bits)
- * zeroed: a recycled pool holds old data there. */
-static void pool_carve(rc_pool *pool)
+ * address order. Object blocks get their dead word (refcnt, gc_bits at the
+ * user pointer, front bytes in: block_layout.h) zeroed: a recycled pool
+ * holds old data there. */
+static void pool_carve(rc_pool *pool, size_t front)
 {
     size_t size = rc_pool_block_size(pool);
     size_t n = RC_CARVE_BATCH / size;
@@ -118,8 +119,8 @@ static void pool_carve(rc_pool *pool)
     for (size_t i = 0; i < n; i++) {
         char *b = first + i * size;
         if (pool->kind == RC_BLOCK_OBJECT) {
-            RC_UNPOISON(b, 8);
-            *(uint64_t *)b = 0;
+            RC_UNPOISON(b + front, sizeof(uint64_t));
+            *(uint64_t *)(b + front) = 0;
         }
         rc_block_set_next(b, i + 1 < n ? b + size : NULL);
     }
@@ -143,7 +144,7 @@ static RC_NOINLINE void *alloc_refill(rc_heap *heap, rc_block_kind kind, unsigne
         used_link_head(st, pool);
     }
     RC_ASSERT(!pool->freeblock && pool->carved < pool->limit);
-    pool_carve(pool);
+    pool_carve(pool, heap->alloc.front);
     RC_ASSERT(!RC_EXPENSIVE || rc_pool_is_valid(pool));
     return rc_pool_alloc(heap, kind, cls);
 }
@@ -226,7 +227,8 @@ static bool free_block_ok(const rc_pool *pool, char *b)
 {
     if (!rc_pool_is_block(pool, b))
         return false;
-    if (pool->kind == RC_BLOCK_OBJECT && *(const uint64_t *)b != 0)
+    if (pool->kind == RC_BLOCK_OBJECT &&
+        *(const uint64_t *)(b + rc_pool_arena(pool)->heap->alloc.front) != 0)
         return false;
 #if RC_CHECKS >= 1
     uint64_t bit, *word = rc_live_word(pool, b, &bit);

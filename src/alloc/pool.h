@@ -79,14 +79,21 @@ typedef struct rc_pool {
     uint8_t kind;         /* rc_block_kind */
     uint8_t linked;       /* on used[kind][cls] */
     uint8_t index;        /* in its arena */
+    /* the tracer's side table for this pool's blocks (src/trace), or NULL;
+     * a free of a pool with one tells hooks.trace_free, and the tracer's
+     * hooks.trace_pool_empty releases it when the pool empties */
+    void *side;
 } __attribute__((aligned(64))) rc_pool;
 
 /* What rc_free's fast path compares with the caller's current heap: the
  * owning heap for a raw pool, the heap tagged with 1 for an object pool, so
  * that one compare checks both the kind and the owner. A pool never
- * initialized holds RC_FREE_KEY_NONE, which is no heap either. */
+ * initialized holds RC_FREE_KEY_NONE, which is no heap either; a debug
+ * heap's pools add RC_FREE_KEY_DEBUG, so that no free takes the fast path
+ * (heaps are 16-aligned: bits 1..3 are free). */
 #define RC_FREE_KEY(heap, kind) ((uintptr_t)(heap) | (uintptr_t)(kind))
 #define RC_FREE_KEY_NONE        ((uintptr_t)1)
+#define RC_FREE_KEY_DEBUG       ((uintptr_t)2)
 _Static_assert(RC_BLOCK_RAW == 0 && RC_BLOCK_OBJECT == 1, "the kind tags the key");
 
 typedef struct rc_arena {
@@ -157,12 +164,18 @@ static inline size_t rc_pool_block_size(const rc_pool *pool)
 #define RC_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-/* A free block is poisoned whole, except an object block's first 8 bytes
- * (the collector reads refcnt); links are reached by the helpers below. */
+/* A free block is poisoned whole, except an object block's dead word (the
+ * collector reads refcnt: the 8 bytes at the user pointer, block_layout.h);
+ * links are reached by the helpers below. */
 static inline void rc_block_poison(char *b, const rc_pool *pool)
 {
-    size_t skip = pool->kind == RC_BLOCK_OBJECT ? 8 : 0;
-    RC_POISON(b + skip, rc_pool_block_size(pool) - skip);
+#if RC_SANITIZE
+    RC_POISON(b, rc_pool_block_size(pool));
+    if (pool->kind == RC_BLOCK_OBJECT)
+        RC_UNPOISON(b + rc_pool_arena(pool)->heap->alloc.front, sizeof(uint64_t));
+#else
+    (void)b, (void)pool;
+#endif
 }
 
 static inline char *rc_block_next(char *b)
@@ -227,6 +240,8 @@ static inline void *rc_pool_alloc(rc_heap *heap, rc_block_kind kind, unsigned cl
  * + 1), and the misuse checks that need more than a compare. */
 static inline void rc_pool_free(rc_heap *heap, rc_pool *pool, char *b)
 {
+    if (RC_UNLIKELY(pool->side != NULL)) /* tracing: in the line loaded anyway */
+        heap->hooks.trace_free(heap, b, pool);
     char *head = pool->freeblock;
     if (RC_UNLIKELY(pool->used <= pool->slow_at || head == b || RC_CHECKS >= 1 || RC_SANITIZE)) {
         rc_pool_free_slow(heap, pool, b);

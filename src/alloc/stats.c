@@ -1,13 +1,16 @@
-/* stats.c: what the allocator can tell about a heap: statistics, the text
- * dump, the object spans the collector scans, and the whole-heap validator.
+/* stats.c: what the allocator can tell about a heap: statistics and the
+ * object spans the collector scans (stats_print.c writes the text dump).
  *
  * Nothing here is counted on the fast paths: per-class figures come from
  * walking the pools of every arena (pool->used), so a statistics call costs
  * O(pools) and an allocation costs nothing extra. The scalar statistics are
  * the X-macro list RC_ALLOC_STATS (reclaim/alloc.h): the struct and the dump
- * both come from it.
+ * both come from it. The arena bytes add up (rc_alloc_stats's comment):
+ * every pool of a mapped arena is in use (its blocks handed out or free,
+ * and its tail) or empty.
  */
 #include "arena_map.h"
+#include "debug_guard.h"
 #include "large.h"
 
 #include <string.h>
@@ -31,17 +34,33 @@ static void count_pool(const rc_pool *pool, void *arg)
 {
     rc_alloc_stats *out = arg;
     rc_class_stats *c = &out->classes[pool->cls];
+    size_t size = rc_class_size[pool->cls], free_blocks = rc_pool_capacity(pool->cls) - pool->used;
     c->pools++;
     c->blocks_used += pool->used;
-    c->blocks_free += rc_pool_capacity(pool->cls) - pool->used;
+    c->blocks_free += free_blocks;
     out->pools_used++;
-    out->small_bytes_in_use += (size_t)pool->used * rc_class_size[pool->cls];
+    out->small_bytes_in_use += (size_t)pool->used * size;
+    out->free_bytes_in_pools += free_blocks * size;
+    out->pool_tail_bytes += RC_POOL_SIZE - pool->limit;
 }
 
 static bool may_work_on(rc_heap *heap)
 {
     uintptr_t owner = atomic_load_explicit(&heap->owner, memory_order_relaxed);
     return owner == 0 || owner == rc_thread_token();
+}
+
+/* The debug allocator's figures and bookkeeping. */
+static void count_debug(const rc_heap *heap, rc_alloc_stats *out)
+{
+    const rc_debug_state *debug = heap->alloc.debug;
+    if (!debug)
+        return;
+    out->quarantine_blocks = debug->count;
+    out->quarantine_bytes = debug->bytes;
+    out->requested_bytes = debug->requested_bytes;
+    out->bytes_in_use -= debug->bytes; /* freed, though not yet reusable */
+    out->bookkeeping_bytes += sizeof *debug + debug->ring_cap * sizeof *debug->ring;
 }
 
 int rc_heap_stats(rc_heap *heap, rc_alloc_stats *out)
@@ -69,38 +88,15 @@ int rc_heap_stats(rc_heap *heap, rc_alloc_stats *out)
     out->bytes_in_use = out->small_bytes_in_use + st->large_bytes;
     out->bytes_mapped = st->arenas_current * RC_ARENA_SIZE + st->large_sys_bytes;
     out->remote_frees = st->remote_frees;
+    out->empty_pool_bytes = out->pools_empty * RC_POOL_SIZE;
+    out->unused_arena_bytes =
+        out->free_bytes_in_pools + out->empty_pool_bytes + out->pool_tail_bytes;
+    out->large_header_bytes = st->large_sys_bytes - st->large_bytes;
+    out->bookkeeping_bytes = st->arenas_current * sizeof(rc_arena);
+    count_debug(heap, out);
+    out->tracer_overhead = heap->hooks.trace_overhead ? heap->hooks.trace_overhead(heap) : 0;
     RC_ASSERT(!RC_EXPENSIVE || !may_work_on(heap) || rc_alloc_validate(heap));
     return 0;
-}
-
-void rc_heap_print_stats(rc_heap *heap, FILE *out)
-{
-    rc_alloc_stats s = {.struct_size = sizeof s};
-    if (!out)
-        out = stderr;
-    if (!heap && !(heap = rc_heap_for_call()))
-        return;
-    rc_heap_stats(heap, &s);
-    fprintf(out, "reclaim heap %p: small blocks (<= %d bytes) in %zu KiB pools\n", (void *)heap,
-            RC_SMALL_MAX, RC_POOL_SIZE >> 10);
-    fprintf(out, "%5s %6s %7s %14s %12s\n", "class", "size", "pools", "blocks in use",
-            "free blocks");
-    rc_class_stats total = {0};
-    for (unsigned c = 0; c < RC_SIZE_CLASSES; c++) {
-        const rc_class_stats *k = &s.classes[c];
-        if (k->pools == 0)
-            continue;
-        fprintf(out, "%5u %6zu %7zu %14zu %12zu\n", c, k->block_size, k->pools, k->blocks_used,
-                k->blocks_free);
-        total.pools += k->pools;
-        total.blocks_used += k->blocks_used;
-        total.blocks_free += k->blocks_free;
-    }
-    fprintf(out, "%5s %6s %7zu %14zu %12zu\n", "total", "", total.pools, total.blocks_used,
-            total.blocks_free);
-#define RC_PRINT_STAT(name, text) fprintf(out, "%-20s %14zu  %s\n", #name, s.name, text);
-    RC_ALLOC_STATS(RC_PRINT_STAT)
-#undef RC_PRINT_STAT
 }
 
 /* ---- object spans ------------------------------------------------------- */
@@ -108,6 +104,7 @@ void rc_heap_print_stats(rc_heap *heap, FILE *out)
 typedef struct span_walk {
     rc_span_fn fn;
     void *arg;
+    size_t front; /* the heap's: spans list user pointers (block_layout.h) */
 } span_walk;
 
 static void object_pool_span(const rc_pool *pool, void *arg)
@@ -116,18 +113,20 @@ static void object_pool_span(const rc_pool *pool, void *arg)
         return;
     const span_walk *walk = arg;
     size_t size = rc_pool_block_size(pool);
-    rc_block_span span = {.first = pool->mem, .stride = size, .count = pool->carved / size};
+    rc_block_span span = {
+        .first = pool->mem + walk->front, .stride = size, .count = pool->carved / size};
     walk->fn(&span, walk->arg);
 }
 
 void rc_alloc_object_spans(rc_heap *heap, rc_span_fn fn, void *arg)
 {
-    span_walk walk = {fn, arg};
+    span_walk walk = {fn, arg, heap->alloc.front};
     for_each_pool(heap, object_pool_span, &walk);
     for (rc_large *h = heap->alloc.large; h; h = h->next) {
         if (h->kind != RC_BLOCK_OBJECT)
             continue;
-        rc_block_span span = {.first = rc_large_block(h), .stride = h->size, .count = 1};
+        rc_block_span span = {
+            .first = rc_layout_user(heap, rc_large_block(h)), .stride = h->size, .count = 1};
         fn(&span, arg);
     }
 }

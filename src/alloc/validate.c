@@ -4,6 +4,7 @@
  * invariant on stderr and returns false.
  */
 #include "arena_map.h"
+#include "debug_guard.h"
 #include "large.h"
 
 static bool broken(const char *what, const void *where)
@@ -114,5 +115,5 @@ bool rc_alloc_validate(rc_heap *heap)
     }
     if (arenas != st->arenas_current)
         return broken("arena count", heap);
-    return usable_list_ok(st) && large_list_ok(heap);
+    return usable_list_ok(st) && large_list_ok(heap) && rc_debug_validate(heap);
 }

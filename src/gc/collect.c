@@ -141,7 +141,7 @@ static inline void mark_child(gc_pass *pass, void *child, gc_member_fn member)
     }
 }
 
-/* Edges of S are applied a few edges late. Each child's header is
+/* In scan mode (full collections), edges of S are applied a few edges late. Each child's header is
  * prefetched when its edge is visited and read when it leaves the ring,
  * eight edges later: the right children of a depth-first-built tree lie
  * far from their parents, and waiting for each miss in turn made a full
@@ -190,6 +190,22 @@ static void visit_mark_s(void *slot, void *arg)
     void *child = *(void **)slot;
     if (child)
         defer_edge(arg, child, mark_child_s);
+}
+
+/* Young collections apply each edge at once: their objects were made or
+ * examined recently and are mostly in cache, where the ring only costs. */
+static void visit_subtract_young(void *slot, void *arg)
+{
+    void *child = *(void **)slot;
+    if (child)
+        subtract_child(arg, child, in_set);
+}
+
+static void visit_mark_young(void *slot, void *arg)
+{
+    void *child = *(void **)slot;
+    if (child)
+        mark_child(arg, child, in_set);
 }
 
 static void visit_restore_s(void *slot, void *arg) { restore_edge(slot, arg, in_set); }
@@ -270,6 +286,16 @@ static void mark_root_s(gc_pass *pass, void *obj)
     mark_if_root(pass, obj, visit_mark_s);
 }
 static void rescan_s(gc_pass *pass, void *obj) { rescan_if_unscanned(pass, obj, visit_mark_s); }
+static void subtract_young(gc_pass *pass, void *obj) { traverse(obj, visit_subtract_young, pass); }
+static void mark_root_young(gc_pass *pass, void *obj)
+{
+    check_not_wrapped(obj);
+    mark_if_root(pass, obj, visit_mark_young);
+}
+static void rescan_young(gc_pass *pass, void *obj)
+{
+    rescan_if_unscanned(pass, obj, visit_mark_young);
+}
 static void restore_s(gc_pass *pass, void *obj) { restore_if_unmarked(pass, obj, visit_restore_s); }
 static void subtract_u(gc_pass *pass, void *obj) { traverse(obj, visit_subtract_u, pass); }
 static void mark_root_u(gc_pass *pass, void *obj) { mark_if_root(pass, obj, visit_mark_u); }
@@ -326,9 +352,9 @@ typedef struct gc_step {
     void (*lists)(gc_pass *pass); /* the step over the young lists */
 } gc_step;
 
-static void lists_subtract(gc_pass *pass) { each_in_lists(pass, subtract_s); }
-static void lists_mark_roots(gc_pass *pass) { each_in_lists(pass, mark_root_s); }
-static void lists_rescan(gc_pass *pass) { each_in_lists(pass, rescan_s); }
+static void lists_subtract(gc_pass *pass) { each_in_lists(pass, subtract_young); }
+static void lists_mark_roots(gc_pass *pass) { each_in_lists(pass, mark_root_young); }
+static void lists_rescan(gc_pass *pass) { each_in_lists(pass, rescan_young); }
 static void lists_restore(gc_pass *pass) { each_in_lists(pass, restore_s); }
 
 static const gc_step step_subtract = {span_subtract, lists_subtract};
@@ -502,6 +528,23 @@ static bool all_marked(const gc_pass *pass)
     return pass->marked == members;
 }
 
+/* classify, when marking reached every object of the young lists: each
+ * survives, to the next generation. */
+static void promote_all(gc_pass *pass)
+{
+    for (unsigned l = 0; l < pass->nlists; l++) {
+        void **items = pass->lists[l].items;
+        for (uint32_t i = 0, n = pass->lists[l].len; i < n; i++) {
+            void *obj = items[i];
+            if (obj) {
+                rc_head_of(obj)->gc_bits &= ~(RC_MARK | RC_SCANNED);
+                rc_track_place(pass->heap, obj, pass->next_gen);
+            }
+        }
+        pass->survivors += pass->lists[l].len - pass->lists[l].holes;
+    }
+}
+
 /* Finds the unreachable of S (into pass->unreach) and settles survivors. */
 static void find_unreachable(gc_pass *pass)
 {
@@ -511,9 +554,10 @@ static void find_unreachable(gc_pass *pass)
     mark_set(pass);
     if (pass->gen == 2 && pass->scan_mode) {
         rc_alloc_object_spans(pass->heap, span_restore_classify, pass);
+    } else if (all_marked(pass)) { /* nothing to restore, all survive */
+        promote_all(pass);
     } else {
-        if (!all_marked(pass)) /* else there is nothing to restore */
-            run_step(pass, &step_restore);
+        run_step(pass, &step_restore);
         run_step(pass, &step_classify);
     }
     for (unsigned l = 0; l < pass->nlists; l++)

@@ -7,7 +7,8 @@
  * tracked or not, the same way).
  */
 #include "object_internal.h"
-#include "../alloc/alloc.h"
+#include "../alloc/debug_guard.h"
+#include "../alloc/object_block.h"
 
 #include <string.h>
 
@@ -36,7 +37,7 @@ static void *new_object(rc_heap *heap, const rc_type *type, size_t extra_bytes)
     if (RC_UNLIKELY(!head))
         return NULL;
     head->refcnt = 1;
-    head->gc_bits = total > RC_SMALL_MAX ? RC_LARGE : 0;
+    head->gc_bits = rc_alloc_object_inline(heap, total) ? 0 : RC_LARGE;
     head->type = type;
     void *obj = head + 1;
     memset(obj, 0, body);
@@ -78,9 +79,28 @@ void rc_assign(void *slot, void *value)
     rc_decref(old);
 }
 
-size_t rc_refcount(const void *obj) { return obj ? rc_head_of(obj)->refcnt : 0; }
+/* A count of 0 is an object dying (its destroy hook may ask), or on a
+ * debug heap perhaps one freed already, which rc_debug_check_object_use
+ * reports. */
+size_t rc_refcount(const void *obj)
+{
+    if (!obj)
+        return 0;
+    uint32_t count = rc_head_of(obj)->refcnt;
+    if (RC_UNLIKELY(count == 0))
+        rc_debug_check_object_use(obj, "rc_refcount");
+    return count;
+}
 
-const rc_type *rc_type_of(const void *obj) { return obj ? rc_head_of(obj)->type : NULL; }
+const rc_type *rc_type_of(const void *obj)
+{
+    if (!obj)
+        return NULL;
+    const rc_object_head *head = rc_head_of(obj);
+    if (RC_UNLIKELY(head->refcnt == 0))
+        rc_debug_check_object_use(obj, "rc_type_of");
+    return head->type;
+}
 
 void rc_check_object(const void *obj, const char *what)
 {
@@ -89,10 +109,14 @@ void rc_check_object(const void *obj, const char *what)
     rc_block_kind kind = RC_BLOCK_RAW;
     rc_heap *heap =
         (uintptr_t)obj > sizeof(rc_object_head) ? rc_alloc_owner(rc_head_of(obj), &kind) : NULL;
-    if (!heap || kind != RC_BLOCK_OBJECT)
+    if (!heap || kind != RC_BLOCK_OBJECT) {
+        rc_debug_check_object_use(obj, what); /* a debug heap says more */
         rc_fatal("%s(%p): not a reclaim object (no object made by rc_new starts there)", what, obj);
-    if (rc_head_of(obj)->refcnt == 0)
+    }
+    if (rc_head_of(obj)->refcnt == 0) {
+        rc_debug_check_object_use(obj, what);
         rc_fatal("%s(%p): the object is already dead (reference count 0)", what, obj);
+    }
 }
 
 rc_heap *rc_object_heap(const void *obj)

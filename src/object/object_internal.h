@@ -9,7 +9,9 @@
  *   TRK   tracked by the collector
  *   FIN   finalize has run (PEP 442: never again)
  *   WKR   weak references to the object exist (the weakref layer's table)
- *   LRG   the block is a large block (not in a pool)
+ *   LRG   the block takes the allocator's out-of-line paths: a large block
+ *         (not in a pool), or any block of a debug heap, whose header is not
+ *         at the start of its raw block (alloc/object_block.h)
  *   MRK, SCN, UNR   the collector's marks, clear outside a collection
  *   index position in young[gen] (generations 0 and 1); in generation 2,
  *         RC_INDEX_PENDING until a full collection examined it, then

@@ -23,9 +23,10 @@
  * is off).
  *
  * Release. Objects whose count reached zero while another object's
- * references were being released wait on the release stack, linked through
- * their own headers (see release.c), so that freeing a deep structure needs
- * no C stack.
+ * references were being released wait on the release stack: the top
+ * RC_RELEASE_BUFFER of them in an array, any more linked through their own
+ * headers (see release.c), so that freeing a deep structure needs neither C
+ * stack nor memory.
  */
 #ifndef RC_OBJECT_STATE_H
 #define RC_OBJECT_STATE_H
@@ -41,6 +42,8 @@ typedef struct rc_track_list {
     uint32_t holes;
 } rc_track_list;
 
+enum { RC_RELEASE_BUFFER = 256 };
+
 typedef struct rc_object_state {
     rc_track_list young[2];
     size_t gen_count[4];
@@ -48,9 +51,13 @@ typedef struct rc_object_state {
     size_t count0;
     size_t collect_at;
     bool young_overflow;
-    bool releasing;       /* the release loop is running */
-    void *release_top;    /* top of the release stack (an object), or NULL */
-    size_t release_depth; /* objects on the release stack now */
+    bool releasing; /* the release loop is running */
+    /* The release stack (release.c): its top part in release_buffer[0..
+     * release_len), the rest linked through the dead objects' headers
+     * from release_spill (NULL: none). */
+    uint32_t release_len;
+    void *release_spill;
+    void *release_buffer[RC_RELEASE_BUFFER];
 } rc_object_state;
 
 #endif

@@ -1,7 +1,7 @@
 /* heap.c: making and destroying heaps, the composition of the layers.
  *
  * A heap is set up layer by layer in DESIGN.md's order (allocator, objects,
- * collector, weak references, types) and torn down in reverse. If a layer
+ * collector, weak references, types, tracer) and torn down in reverse. If a layer
  * cannot be set up, the ones before it are torn down and rc_heap_new returns
  * NULL: nothing is left half-made.
  */
@@ -11,19 +11,62 @@
 #include "../object/object_internal.h"
 #include "../weakref/weak_internal.h"
 #include "../types/types_internal.h"
+#include "../trace/trace_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-rc_heap *rc_heap_new(void)
+/* RECLAIM_MALLOC (cf. PYTHONMALLOC): "debug" for the debug allocator;
+ * unset, "" or "default" for the plain one. Anything else is reported on
+ * stderr, and the heap gets the plain allocator. */
+static rc_malloc_mode malloc_mode_from_env(void)
 {
+    const char *value = getenv("RECLAIM_MALLOC");
+    if (!value || !*value || strcmp(value, "default") == 0)
+        return RC_MALLOC_DEFAULT;
+    if (strcmp(value, "debug") == 0)
+        return RC_MALLOC_DEBUG;
+    fprintf(stderr,
+            "reclaim: RECLAIM_MALLOC=%s is not understood (use \"debug\" or \"default\"); "
+            "the heap uses the default allocator\n",
+            value);
+    return RC_MALLOC_DEFAULT;
+}
+
+/* options (NULL: defaults) checked, with the environment's choice made. */
+static int resolve_options(const rc_heap_options *options, rc_heap_options *out)
+{
+    *out = (rc_heap_options){.struct_size = sizeof *out};
+    if (options) {
+        if (options->struct_size != sizeof *options)
+            return rc_set_error(RC_EINVAL,
+                                "rc_heap_new_with: struct_size is %zu, this library's is %zu",
+                                options->struct_size, sizeof *options);
+        if ((unsigned)options->malloc_mode > RC_MALLOC_DEBUG)
+            return rc_set_error(RC_EINVAL,
+                                "rc_heap_new_with: malloc_mode %d is not one of RC_MALLOC_*",
+                                (int)options->malloc_mode);
+        *out = *options;
+    }
+    if (out->malloc_mode == RC_MALLOC_FROM_ENV)
+        out->malloc_mode = malloc_mode_from_env();
+    return 0;
+}
+
+rc_heap *rc_heap_new(void) { return rc_heap_new_with(NULL); }
+
+rc_heap *rc_heap_new_with(const rc_heap_options *options)
+{
+    rc_heap_options resolved;
+    if (resolve_options(options, &resolved) != 0)
+        return NULL;
     rc_heap *heap = calloc(1, sizeof *heap);
     if (!heap) {
         rc_set_error(RC_ENOMEM, "out of memory: cannot allocate a heap");
         return NULL;
     }
     atomic_init(&heap->owner, 0);
-    if (rc_alloc_init(heap) != 0)
+    if (rc_alloc_init(heap, &resolved) != 0)
         goto fail_alloc;
     if (rc_object_init(heap) != 0)
         goto fail_object;
@@ -33,7 +76,11 @@ rc_heap *rc_heap_new(void)
         goto fail_weak;
     if (rc_types_init(heap) != 0)
         goto fail_types;
+    if (rc_trace_init(heap) != 0)
+        goto fail_trace;
     return heap;
+fail_trace:
+    rc_types_fini(heap);
 fail_types:
     rc_weak_fini(heap);
 fail_weak:
@@ -79,9 +126,11 @@ void rc_heap_destroy(rc_heap *heap)
                  (void *)heap);
     heap->destroying = true;
     rc_alloc_drain_remote(heap);
+    rc_alloc_check_freed(heap); /* before the walk of live objects below */
     if (env_flag("RECLAIM_MALLOCSTATS"))
         rc_heap_print_stats(heap, stderr);
     run_user_teardown(heap);
+    rc_trace_fini(heap);
     rc_types_fini(heap);
     rc_weak_fini(heap);
     rc_gc_fini(heap);

@@ -10,8 +10,9 @@
  * Events flow up through hooks, never through calls into a higher layer:
  * the allocator asks the collector to free memory through out_of_memory,
  * the object layer asks for a collection through collect_due and for weak
- * references to be cleared through clear_weakrefs. Each upper layer sets its
- * hooks when the heap is made.
+ * references to be cleared through clear_weakrefs, the allocator tells the
+ * tracer of every block it hands out and frees while tracing is on. Each
+ * upper layer sets its hooks when the heap is made.
  *
  * Ownership: `owner` is the token of the thread whose current heap this is,
  * 0 when no thread uses it. It changes only in rc_heap_use, rc_heap_current
@@ -26,6 +27,7 @@
 #include "../object/object_state.h"
 #include "../weakref/weak_state.h"
 #include "../types/types_state.h"
+#include "../trace/trace_state.h"
 
 #include <stdatomic.h>
 
@@ -43,6 +45,26 @@ typedef struct rc_heap_hooks {
      * callbacks of the cleared ones that are not themselves unreachable.
      * Returns true if any callback ran. */
     bool (*clear_weakrefs_unreachable)(rc_heap *heap, void *const *objs, size_t n);
+
+    /* Tracing (src/trace), called by the allocator. trace_alloc: while
+     * heap->alloc.traced is set, block was just handed out for a request of
+     * size bytes (it may hold a trace already: a block resized in place);
+     * trace_free: block, whose pool has side data (pool is its pool) or
+     * whose large header holds a trace (pool is NULL), is being freed;
+     * trace_pool_empty: the pool, which has side data, emptied and goes
+     * back to its arena. */
+    void (*trace_alloc)(rc_heap *heap, void *block, size_t size);
+    void (*trace_free)(rc_heap *heap, void *block, struct rc_pool *pool);
+    void (*trace_pool_empty)(rc_heap *heap, struct rc_pool *pool);
+
+    /* For the allocator's statistics and debug messages; NULL: nothing to
+     * say. trace_overhead: the bytes the tracer holds (rc_trace_overhead).
+     * describe_block: writes where block (a user pointer: what rc_malloc or
+     * rc_alloc_block returned) was allocated, e.g. its traceback, as text of
+     * at most size bytes (NUL included) into buf; returns the length, 0 if
+     * it does not know. Called on the way to a fatal report. */
+    size_t (*trace_overhead)(rc_heap *heap);
+    size_t (*describe_block)(rc_heap *heap, const void *block, char *buf, size_t size);
 } rc_heap_hooks;
 
 struct rc_heap {
@@ -51,6 +73,7 @@ struct rc_heap {
     rc_gc_state gc;
     rc_weak_state weak;
     rc_types_state types;
+    rc_trace_state trace;
     rc_heap_hooks hooks;
     _Atomic(uintptr_t) owner; /* thread token, 0: none */
     bool implicit;            /* a thread's own, destroyed at its exit */

@@ -9,6 +9,13 @@
  *   view                 16 + sizeof(rc_view_body)      (not the base)
  *   tuple                16 + sizeof(rc_tuple_body) + 8 * len
  *   list                 16 + sizeof(rc_list_body) + 8 * capacity
+ *   dict                 16 + sizeof(rc_dict_body) + its table: 16 + index
+ *                        slots (2**k of 1/2/4/8 bytes) + 2/3 * 2**k entries of
+ *                        24 bytes (16 in a table of str keys), 0 when empty
+ *   set                  16 + sizeof(rc_set_body) + 16 * table size (0 when
+ *                        empty)
+ *   weak containers      as dict and set (their tables, not the weak
+ *                        reference objects)
  *   any other type       16 + type->size
  *
  * rc_total_sizeof walks the graph from the object through traverse with an
@@ -16,7 +23,8 @@
  * addresses, len <= cap/2), adding rc_sizeof of each object once. Its
  * memory is the heap's bookkeeping memory, freed before it returns.
  */
-#include "types_internal.h"
+#include "dict_table.h"
+#include "set_table.h"
 #include "../alloc/alloc.h"
 
 #include <string.h>
@@ -35,6 +43,12 @@ size_t rc_sizeof(const void *obj)
         return base + ((const rc_tuple_body *)obj)->len * sizeof(void *);
     if (type == &rc_list_type)
         return base + ((const rc_list_body *)obj)->cap * sizeof(void *);
+    if (type == &rc_dict_type)
+        return base + rc_dict_table_bytes(obj);
+    if (type == &rc_set_type || type == &rc_weakset_type)
+        return base + rc_set_table_bytes(obj);
+    if (type == &rc_weakvaluedict_type || type == &rc_weakkeydict_type)
+        return base + rc_dict_table_bytes(obj);
     return base;
 }
 

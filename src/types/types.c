@@ -10,6 +10,7 @@
 #include "types_internal.h"
 #include "../alloc/alloc.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int rc_types_init(rc_heap *heap)
@@ -31,9 +32,18 @@ const char *rc_types_name(const void *obj)
     const rc_type *type = rc_type_of(obj);
     const char *name = type && type->name && type->name[0] ? type->name : "?";
     /* the common names, without a buffer */
-    static const char *const names[][2] = {
-        {"int", "an int"},    {"str", "a str"},   {"bytes", "a bytes"},          {"view", "a view"},
-        {"tuple", "a tuple"}, {"list", "a list"}, {"strbuilder", "a strbuilder"}};
+    static const char *const names[][2] = {{"int", "an int"},
+                                           {"str", "a str"},
+                                           {"bytes", "a bytes"},
+                                           {"view", "a view"},
+                                           {"tuple", "a tuple"},
+                                           {"list", "a list"},
+                                           {"strbuilder", "a strbuilder"},
+                                           {"dict", "a dict"},
+                                           {"set", "a set"},
+                                           {"weakvaluedict", "a weakvaluedict"},
+                                           {"weakkeydict", "a weakkeydict"},
+                                           {"weakset", "a weakset"}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(name, names[i][0]) == 0)
             return names[i][1];
@@ -55,6 +65,17 @@ bool rc_types_check(const void *obj, const rc_type *type, const char *fn)
                      type->name, rc_types_article(name), name);
     }
     return false;
+}
+
+int rc_types_prefix_error(int code, const char *fn)
+{
+    char message[512];
+    size_t n = strlen(fn);
+    const char *last = rc_last_error();
+    if (strncmp(last, fn, n) == 0 && last[n] == ':')
+        return code;
+    snprintf(message, sizeof message, "%s", last);
+    return rc_set_error(code, "%s: %s", fn, message);
 }
 
 /* ---- SipHash-1-3 (CPython's default string hash since 3.11) ---------- */
@@ -137,6 +158,16 @@ bool rc_equal(const void *a, const void *b)
         return false;
     const rc_type *type = rc_type_of(a);
     return type == rc_type_of(b) && type->equal && type->equal(a, b);
+}
+
+bool rc_types_match_equal(const void *entry_key, const void *key)
+{
+    return rc_equal(entry_key, key);
+}
+
+bool rc_types_pure_equal(const rc_type *type)
+{
+    return type == &rc_int_type || type == &rc_str_type || type == &rc_bytes_type;
 }
 
 bool rc_types_items(const void *seq, void *const **items, size_t *len, const char *fn)

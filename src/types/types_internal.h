@@ -65,6 +65,19 @@ RC_INTERNAL void rc_types_fini(rc_heap *heap);
  * "<fn>: expected a <type>, got a <other type>" (or "got NULL"). */
 RC_INTERNAL bool rc_types_check(const void *obj, const rc_type *type, const char *fn);
 
+/* Compares a hash table entry's key with a looked-up key (called only when
+ * their hashes are equal and they are not the same object). It may run
+ * user code; the tables hold the entry's key meanwhile and look again if
+ * the table changed. rc_types_match_equal is rc_equal. */
+typedef bool (*rc_types_match_fn)(const void *entry_key, const void *key);
+RC_INTERNAL bool rc_types_match_equal(const void *entry_key, const void *key);
+/* Whether rc_equal on two objects of type can run no user code. */
+RC_INTERNAL bool rc_types_pure_equal(const rc_type *type);
+
+/* Puts "<fn>: " before the calling thread's last error message (unless it
+ * starts so already); returns code. For a failure of a call made inside fn. */
+RC_INTERNAL int rc_types_prefix_error(int code, const char *fn);
+
 /* SipHash-1-3 of n bytes (fixed key): str and bytes hash alike. */
 RC_INTERNAL uint64_t rc_types_hash_bytes(const void *data, size_t n);
 

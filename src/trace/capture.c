@@ -1,0 +1,126 @@
+/* capture.c: finding the frames of an allocation, on the allocation path.
+ *
+ * The call site. All of reclaim's code is in one ELF section, rc_text
+ * (CMakeLists.txt renames the library's text sections after a partial link),
+ * bounded by the linker's __start_rc_text and __stop_rc_text, in
+ * libreclaim.so and in any program linked with libreclaim.a alike; and the
+ * library is compiled with frame pointers. So from the capture function's
+ * own frame, the frame-pointer chain leads through reclaim's frames only
+ * (each of which keeps a frame pointer) to the first return address outside
+ * rc_text: the caller's call site. No per-call plumbing is needed, the walk
+ * reads nothing but reclaim's own frames (whatever the caller was compiled
+ * with), and a user callback that reclaim called (a sort comparison, a
+ * finalizer) is the call site of what it allocates. Tail calls only remove
+ * frames from the chain, never add wrong ones. This is the whole capture for
+ * one frame: a few loads per reclaim frame.
+ *
+ * Deeper frames. With more than one frame, the rest of the stack is
+ * unwound by libunwind (unw_backtrace, from the unwind tables: right for
+ * code built without frame pointers), and the frames up to the call site
+ * found above are dropped; reclaim frames further out (a sort that called
+ * the allocating callback) are kept, since they are part of how the
+ * allocation happened. RECLAIM_TRACE_UNWIND=fp walks the caller's frame
+ * pointers instead, several times faster; each frame pointer must lie in
+ * the thread's stack, above the previous one, so a program built without
+ * frame pointers gets short or wrong tracebacks but cannot crash the walk.
+ * Nothing here turns addresses into names (snapshots do, later).
+ */
+#define _GNU_SOURCE /* pthread_getattr_np */
+#include "trace_core.h"
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include <pthread.h>
+
+/* The frames reclaim may have between the capture and the call site, at
+ * most, for the unwinder's buffer. */
+#define RC_TRACE_OWN_FRAMES 32
+
+/* ---- frame pointers of the caller's code (RECLAIM_TRACE_UNWIND=fp) ---- */
+
+/* The calling thread's stack bounds, cached per thread in the heap. */
+static bool stack_bounds(rc_heap *heap, uintptr_t *lo, uintptr_t *hi)
+{
+    rc_trace_state *st = &heap->trace;
+    uintptr_t me = rc_thread_token();
+    if (st->stack_owner != me) {
+        pthread_attr_t attr;
+        void *addr = NULL;
+        size_t size = 0;
+        if (pthread_getattr_np(pthread_self(), &attr) != 0)
+            return false;
+        int got = pthread_attr_getstack(&attr, &addr, &size);
+        pthread_attr_destroy(&attr);
+        if (got != 0)
+            return false;
+        st->stack_owner = me;
+        st->stack_lo = (uintptr_t)addr;
+        st->stack_hi = (uintptr_t)addr + size;
+    }
+    *lo = st->stack_lo;
+    *hi = st->stack_hi;
+    return true;
+}
+
+/* The frames past the call site, by the caller's frame pointers from
+ * outer, the outermost reclaim frame: each record must lie in the stack,
+ * aligned, above the one before. */
+static size_t walk_caller_frames(rc_heap *heap, const rc_frame_record *outer, const void **ips,
+                                 size_t n, size_t max)
+{
+    uintptr_t lo, hi;
+    if (!stack_bounds(heap, &lo, &hi))
+        return n;
+    const rc_frame_record *prev = outer, *fp = outer->next;
+    while (n < max) {
+        uintptr_t at = (uintptr_t)fp;
+        if (at % sizeof(void *) != 0 || at < lo || at > hi - sizeof *fp || fp <= prev)
+            break;
+        if (fp->ret == NULL)
+            break;
+        ips[n++] = fp->ret;
+        prev = fp;
+        fp = fp->next;
+    }
+    return n;
+}
+
+/* ---- libunwind (the default for more than one frame) ---- */
+
+/* The frames from site on, by libunwind; own is how many reclaim frames the
+ * frame-pointer walk found above the capture, so that the unwinder stops
+ * soon after the last frame wanted (each costs it a few hundred
+ * instructions). 0 if it lost the site. */
+static size_t unwind_frames(const void *site, unsigned own, const void **ips, size_t max)
+{
+    void *buf[RC_TRACE_MAX_FRAMES + RC_TRACE_OWN_FRAMES];
+    if (own > RC_TRACE_OWN_FRAMES - 2)
+        own = RC_TRACE_OWN_FRAMES - 2;
+    /* this function's ip (and rc_trace_capture's, unless it inlined this
+     * one), the reclaim frames above, then the max frames wanted */
+    int got = unw_backtrace(buf, (int)(max + own + 2));
+    size_t total = got > 0 ? (size_t)got : 0, start = 0;
+    while (start < total && buf[start] != site)
+        start++;
+    if (start == total) /* the unwinder lost the site: keep just it */
+        return 0;
+    size_t n = total - start < max ? total - start : max;
+    for (size_t i = 0; i < n; i++)
+        ips[i] = buf[start + i];
+    return n;
+}
+
+size_t rc_trace_capture(rc_heap *heap, const void **ips, size_t max)
+{
+    unsigned own = 0;
+    const rc_frame_record *outer = rc_trace_outermost(__builtin_frame_address(0), &own);
+    if (!outer)
+        return 0;
+    ips[0] = outer->ret;
+    if (max == 1)
+        return 1;
+    if (heap->trace.unwind_fp)
+        return walk_caller_frames(heap, outer, ips, 1, max);
+    size_t n = unwind_frames(outer->ret, own, ips, max);
+    return n ? n : 1;
+}

@@ -1,0 +1,100 @@
+/* trace_core.h: what the files of the tracing core share (trace.c,
+ * capture.c, traces.c, tbtable.c); the rest of the library uses
+ * trace_internal.h.
+ *
+ * Memory. Everything the tracer holds comes from the system allocator
+ * through rc_trace_mem_* (the heap's bookkeeping allocator, so failure
+ * injection reaches it), which keeps heap->trace.overhead exact. A request
+ * that fails leaves a message and NULL; the caller's allocation then stays
+ * untraced (rc_trace_untraced_blocks), never fails.
+ *
+ * Reentrancy. rc_trace_busy is set while the tracer works on a block: an
+ * allocation made meanwhile on the same thread (by the system allocator or
+ * an unwinder that was itself routed to a reclaim heap) is not traced. It is
+ * the one thread-local the tracer has (STYLE.md).
+ */
+#ifndef RC_TRACE_CORE_H
+#define RC_TRACE_CORE_H
+
+#include "trace_internal.h"
+
+RC_INTERNAL extern _Thread_local bool rc_trace_busy __attribute__((tls_model("initial-exec")));
+
+/* ---- memory (trace.c) ---- */
+RC_INTERNAL void *rc_trace_mem_alloc(rc_heap *heap, size_t size, bool zero);
+RC_INTERNAL void *rc_trace_mem_realloc(rc_heap *heap, void *p, size_t old_size, size_t size);
+RC_INTERNAL void rc_trace_mem_free(rc_heap *heap, void *p, size_t size);
+
+/* ---- frames (capture.c; capture.c explains) ---- */
+
+RC_INTERNAL extern const char __start_rc_text[];
+RC_INTERNAL extern const char __stop_rc_text[];
+
+/* A frame record as the frame pointer points to it (x86-64, AArch64). */
+typedef struct rc_frame_record {
+    const struct rc_frame_record *next; /* the caller's record */
+    const void *ret;                    /* return address into the caller */
+} rc_frame_record;
+
+static inline bool rc_trace_in_reclaim(const void *ip)
+{
+    return (uintptr_t)ip - (uintptr_t)__start_rc_text <
+           (uintptr_t)(__stop_rc_text - __start_rc_text);
+}
+
+/* From a reclaim function's frame record (__builtin_frame_address(0)), the
+ * record of the outermost reclaim frame, whose return address is the call
+ * site; NULL if the chain is not what reclaim's frames make (then nothing
+ * is traced). Reads reclaim's frames only. *depth (if not NULL) is set to
+ * the number of reclaim frames above fp's. */
+static inline const rc_frame_record *rc_trace_outermost(const rc_frame_record *fp, unsigned *depth)
+{
+    for (unsigned n = 0; n < 128; n++) {
+        if (!rc_trace_in_reclaim(fp->ret)) {
+            if (depth)
+                *depth = n;
+            return fp;
+        }
+        const rc_frame_record *next = fp->next;
+        if (next <= fp)
+            return NULL;
+        fp = next;
+    }
+    return NULL;
+}
+
+/* The return addresses of the allocation being traced, the first one
+ * outside reclaim's code (the call site) first, at most max (>= 1) of them;
+ * returns how many, 0 if no call site could be found. Called from within
+ * reclaim's code, on the thread that allocates. */
+RC_INTERNAL size_t rc_trace_capture(rc_heap *heap, const void **ips, size_t max);
+
+/* ---- interned tracebacks (tbtable.c) ---- */
+/* The index of the traceback of the n frames ips (interning it if new),
+ * 0 with a message if memory is short; rc_tb_intern1 for one frame. */
+RC_INTERNAL uint32_t rc_tb_intern(rc_heap *heap, const void *const *ips, size_t n);
+RC_INTERNAL uint32_t rc_tb_intern1(rc_heap *heap, const void *ip);
+/* The record of index, NULL if there is none. */
+static inline const rc_trace_frames *rc_tb_record(const rc_tb_table *table, uint32_t index)
+{
+    return index - 1 < table->count ? table->records[index] : NULL;
+}
+/* Forgets every traceback, giving their memory back. */
+RC_INTERNAL void rc_tb_clear(rc_heap *heap);
+/* The bytes the table holds from the system. */
+RC_INTERNAL size_t rc_tb_bytes(const rc_tb_table *table);
+/* Checks the table's invariants; true if they hold. */
+RC_INTERNAL bool rc_tb_validate(const rc_tb_table *table);
+
+/* ---- traces of blocks (traces.c) ---- */
+/* The heap hooks the allocator calls (heap.h). */
+RC_INTERNAL void rc_trace_hook_alloc(rc_heap *heap, void *block, size_t size);
+RC_INTERNAL void rc_trace_hook_free(rc_heap *heap, void *block, struct rc_pool *pool);
+RC_INTERNAL void rc_trace_hook_pool_empty(rc_heap *heap, struct rc_pool *pool);
+/* Forgets the trace of every block, giving the side tables back. */
+RC_INTERNAL void rc_trace_forget_blocks(rc_heap *heap);
+/* Checks trace_state.h's invariants over every block (expensive); true if
+ * they hold. */
+RC_INTERNAL bool rc_trace_validate(rc_heap *heap);
+
+#endif

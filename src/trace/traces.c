@@ -1,0 +1,380 @@
+/* traces.c: the trace of each block, and the hooks the allocator calls.
+ *
+ * A small block's trace is one 64-bit word, requested size in the low half
+ * and traceback index in the high half (0: untraced), in its pool's side
+ * table: pool->side, an array of one word per block slot, calloc'ed when the
+ * pool gets its first traced block and given back when the pool empties
+ * (the allocator's trace_pool_empty hook: a few all-zero tables per class
+ * are kept for the next pools, so that pools that empty and fill again pay
+ * neither calloc nor free) or tracing stops. A block's slot is its
+ * offset in the pool divided by the block size, by a multiply (the class's
+ * divisibility constant, pool.c). A full pool of traced blocks costs 8 bytes
+ * a block. A large block's trace is in its header (rc_large.trace_size and
+ * trace_tb), which moves with the block when it is resized.
+ *
+ * The allocator calls rc_trace_hook_alloc while tracing is on, after it
+ * handed a block out (which replaces any trace the block had: a block
+ * resized in place), and rc_trace_hook_free for a block whose pool has a
+ * side table or whose header holds a traceback. Callers name blocks by
+ * their user pointer (what rc_malloc returned, an object's header) except
+ * rc_trace_hook_free, which gets the raw block (block_layout.h: they differ
+ * on a debug heap); a trace is kept by raw block. Everything here runs on the
+ * thread that works on the heap; blocks other threads free are forgotten
+ * when their owner drains them.
+ */
+#include "trace_core.h"
+#include "../alloc/arena_map.h"
+#include "../alloc/block_layout.h"
+#include "../alloc/large.h"
+
+#include <string.h>
+
+_Thread_local bool rc_trace_busy;
+
+/* Spare side tables kept per class: enough for a pool that empties and
+ * fills again (a loop allocating and freeing at a pool boundary), bounded
+ * so that memory goes back once tracing's load moves elsewhere. */
+#define RC_TRACE_SPARE_SIDES 4
+
+#define WORD_SIZE(word) ((size_t)(uint32_t)(word))
+#define WORD_TB(word)   ((uint32_t)((word) >> 32))
+
+/* ---- where a block's trace is ---------------------------------------- */
+
+static inline size_t slot_of(const rc_pool *pool, const void *block)
+{
+    uint64_t offset = (uint64_t)((const char *)block - pool->mem);
+    return (size_t)(((unsigned __int128)offset * rc_class_divisibility[pool->cls]) >> 64);
+}
+
+static size_t side_bytes(const rc_pool *pool)
+{
+    return rc_pool_capacity(pool->cls) * sizeof(uint64_t);
+}
+
+/* The pool's side table, made if it has none (a spare one of its class
+ * if there is one: those are all zero already); NULL if memory is short. */
+static uint64_t *side_of(rc_heap *heap, rc_pool *pool)
+{
+    if (RC_LIKELY(pool->side != NULL))
+        return pool->side;
+    rc_trace_state *st = &heap->trace;
+    uint64_t *side = st->spare_sides[pool->cls];
+    if (side) {
+        st->spare_sides[pool->cls] = (void *)(uintptr_t)side[0];
+        st->spare_count[pool->cls]--;
+        side[0] = 0;
+    } else {
+        side = rc_trace_mem_alloc(heap, side_bytes(pool), true);
+    }
+    pool->side = side;
+    return side;
+}
+
+/* Takes the pool's side table away: kept as a spare if every word is 0
+ * (the pool emptied), else freed. */
+static void side_release(rc_heap *heap, rc_pool *pool, bool clear)
+{
+    rc_trace_state *st = &heap->trace;
+    uint64_t *side = pool->side;
+    pool->side = NULL;
+    if (clear && st->spare_count[pool->cls] < RC_TRACE_SPARE_SIDES) {
+        side[0] = (uint64_t)(uintptr_t)st->spare_sides[pool->cls];
+        st->spare_sides[pool->cls] = side;
+        st->spare_count[pool->cls]++;
+        return;
+    }
+    rc_trace_mem_free(heap, side, side_bytes(pool));
+}
+
+static void spares_free(rc_heap *heap)
+{
+    rc_trace_state *st = &heap->trace;
+    for (unsigned cls = 0; cls < RC_SIZE_CLASSES; cls++) {
+        size_t bytes = rc_pool_capacity(cls) * sizeof(uint64_t);
+        while (st->spare_sides[cls]) {
+            uint64_t *side = st->spare_sides[cls];
+            st->spare_sides[cls] = (void *)(uintptr_t)side[0];
+            rc_trace_mem_free(heap, side, bytes);
+        }
+        st->spare_count[cls] = 0;
+    }
+}
+
+/* ---- the figures ---------------------------------------------------------- */
+
+static inline void count_in(rc_trace_state *st, size_t size)
+{
+    st->traced_blocks++;
+    st->current += size;
+    if (st->current > st->peak)
+        st->peak = st->current;
+}
+
+static inline void count_out(rc_trace_state *st, size_t size)
+{
+    RC_ASSERT(st->traced_blocks > 0 && st->current >= size);
+    st->traced_blocks--;
+    st->current -= size;
+}
+
+/* ---- recording ---------------------------------------------------------- */
+
+/* Sets the trace of a block of heap (tb 0: untraced), replacing its old one;
+ * false if a pool block's side table could not be had. */
+static bool set_trace(rc_heap *heap, void *user, size_t size, uint32_t tb)
+{
+    rc_trace_state *st = &heap->trace;
+    char *block = rc_layout_raw(heap, user);
+    rc_arena *arena = rc_arena_map_get(block);
+    if (!arena) {
+        rc_large *h = (rc_large *)block - 1;
+        if (h->trace_tb)
+            count_out(st, h->trace_size);
+        h->trace_size = tb ? size : 0;
+        h->trace_tb = tb;
+        if (tb)
+            count_in(st, size);
+        return true;
+    }
+    rc_pool *pool = rc_pool_of(arena, block);
+    uint64_t *side = tb ? side_of(heap, pool) : pool->side;
+    if (!side)
+        return tb == 0;
+    size_t slot = slot_of(pool, block);
+    uint64_t old = side[slot];
+    if (old)
+        count_out(st, WORD_SIZE(old));
+    side[slot] = tb ? (uint64_t)tb << 32 | size : 0;
+    if (tb)
+        count_in(st, size);
+    return true;
+}
+
+/* The traceback of the allocation being traced, for more than one frame;
+ * 0 if it could not be had. */
+static RC_NOINLINE uint32_t traceback_here(rc_heap *heap, unsigned nframes)
+{
+    const void *ips[RC_TRACE_MAX_FRAMES];
+    size_t n = rc_trace_capture(heap, ips, nframes);
+    return n ? rc_tb_intern(heap, ips, n) : 0;
+}
+
+void rc_trace_hook_alloc(rc_heap *heap, void *block, size_t size)
+{
+    rc_trace_state *st = &heap->trace;
+    /* a callback run by a collection inside the allocation may have stopped
+     * tracing or changed the limit since the allocator looked */
+    if (RC_UNLIKELY(st->nframes == 0))
+        return;
+    if (RC_UNLIKELY(rc_trace_busy)) { /* the tracer's own allocation */
+        set_trace(heap, block, size, 0);
+        return;
+    }
+    rc_trace_busy = true;
+    uint32_t tb;
+    if (st->nframes == 1) { /* the call site alone: no unwinder, no buffer */
+        const rc_frame_record *outer = rc_trace_outermost(__builtin_frame_address(0), NULL);
+        tb = outer ? rc_tb_intern1(heap, outer->ret) : 0;
+    } else {
+        tb = traceback_here(heap, st->nframes);
+    }
+    if (RC_UNLIKELY(!tb || !set_trace(heap, block, size, tb))) {
+        set_trace(heap, block, size, 0);
+        st->untraced_blocks++;
+    }
+    rc_trace_busy = false;
+}
+
+void rc_trace_hook_free(rc_heap *heap, void *block, rc_pool *pool)
+{
+    rc_trace_state *st = &heap->trace;
+    if (!pool) {
+        rc_large *h = (rc_large *)block - 1;
+        count_out(st, h->trace_size);
+        h->trace_size = 0;
+        h->trace_tb = 0;
+        return;
+    }
+    uint64_t *side = pool->side;
+    size_t slot = slot_of(pool, block);
+    if (slot >= rc_pool_capacity(pool->cls)) /* not a block: the allocator says so next */
+        return;
+    uint64_t word = side[slot];
+    if (word) {
+        side[slot] = 0;
+        count_out(st, WORD_SIZE(word));
+    }
+}
+
+static inline bool side_is_clear(const rc_pool *pool)
+{
+    const uint64_t *side = pool->side;
+    for (size_t i = 0; i < rc_pool_capacity(pool->cls); i++)
+        if (side[i])
+            return false;
+    return true;
+}
+
+void rc_trace_hook_pool_empty(rc_heap *heap, rc_pool *pool)
+{
+    RC_ASSERT(!RC_EXPENSIVE || side_is_clear(pool)); /* every block freed forgot its trace */
+    side_release(heap, pool, true);
+}
+
+/* ---- every block ------------------------------------------------------------ */
+
+typedef void (*pool_fn)(rc_heap *heap, rc_pool *pool, void *arg);
+
+/* Calls fn for every pool of the heap that has a side table. */
+static void for_each_side(rc_heap *heap, pool_fn fn, void *arg)
+{
+    for (rc_arena *a = heap->alloc.arenas; a; a = a->all_next)
+        for (unsigned i = 0; i < RC_POOLS_PER_ARENA; i++)
+            if (a->pools[i].side)
+                fn(heap, &a->pools[i], arg);
+}
+
+static void forget_pool(rc_heap *heap, rc_pool *pool, void *arg)
+{
+    (void)arg;
+    side_release(heap, pool, false);
+}
+
+void rc_trace_forget_blocks(rc_heap *heap)
+{
+    for_each_side(heap, forget_pool, NULL);
+    spares_free(heap);
+    for (rc_large *h = heap->alloc.large; h; h = h->next) {
+        h->trace_size = 0;
+        h->trace_tb = 0;
+    }
+    rc_trace_state *st = &heap->trace;
+    st->current = st->peak = st->traced_blocks = 0;
+}
+
+typedef struct each_walk {
+    void (*fn)(const void *block, size_t size, uint32_t traceback, void *arg);
+    void *arg;
+} each_walk;
+
+static void each_in_pool(rc_heap *heap, rc_pool *pool, void *arg)
+{
+    each_walk *walk = arg;
+    const uint64_t *side = pool->side;
+    size_t n = rc_pool_capacity(pool->cls), size = rc_pool_block_size(pool);
+    for (size_t i = 0; i < n; i++)
+        if (side[i])
+            walk->fn(rc_layout_user(heap, pool->mem + i * size), WORD_SIZE(side[i]),
+                     WORD_TB(side[i]), walk->arg);
+}
+
+void rc_trace_for_each(rc_heap *heap,
+                       void (*fn)(const void *block, size_t size, uint32_t traceback, void *arg),
+                       void *arg)
+{
+    if (heap->trace.nframes == 0)
+        return;
+    rc_alloc_drain_remote(heap);
+    each_walk walk = {fn, arg};
+    for_each_side(heap, each_in_pool, &walk);
+    for (rc_large *h = heap->alloc.large; h; h = h->next)
+        if (h->trace_tb)
+            fn(rc_layout_user(heap, rc_large_block(h)), h->trace_size, h->trace_tb, arg);
+}
+
+const rc_trace_frames *rc_trace_block_traceback(rc_heap *heap, const void *user, size_t *size)
+{
+    uint32_t tb = 0;
+    size_t bytes = 0;
+    const char *block = rc_layout_raw(heap, user);
+    rc_arena *arena = rc_arena_map_get(block);
+    if (!arena) {
+        const rc_large *h = (const rc_large *)block - 1;
+        tb = h->trace_tb;
+        bytes = h->trace_size;
+    } else {
+        const rc_pool *pool = rc_pool_of(arena, block);
+        const uint64_t *side = pool->side;
+        size_t slot = slot_of(pool, block);
+        if (side && slot < rc_pool_capacity(pool->cls)) {
+            tb = WORD_TB(side[slot]);
+            bytes = WORD_SIZE(side[slot]);
+        }
+    }
+    if (size)
+        *size = bytes;
+    return rc_tb_record(&heap->trace.tracebacks, tb);
+}
+
+/* ---- validation ------------------------------------------------------------- */
+
+typedef struct totals {
+    size_t bytes, blocks, side_bytes;
+    uint32_t max_tb;
+    bool ok;
+} totals;
+
+static void add_word(totals *t, size_t size, uint32_t tb)
+{
+    t->bytes += size;
+    t->blocks++;
+    if (tb > t->max_tb)
+        t->max_tb = tb;
+    if (tb == 0)
+        t->ok = false;
+}
+
+static void total_pool(rc_heap *heap, rc_pool *pool, void *arg)
+{
+    (void)heap;
+    totals *t = arg;
+    const uint64_t *side = pool->side;
+    size_t n = rc_pool_capacity(pool->cls), live = 0;
+    t->side_bytes += side_bytes(pool);
+    for (size_t i = 0; i < n; i++) {
+        if (side[i]) {
+            add_word(t, WORD_SIZE(side[i]), WORD_TB(side[i]));
+            live++;
+            t->ok &= i * rc_pool_block_size(pool) < pool->carved &&
+                     WORD_SIZE(side[i]) <= rc_pool_block_size(pool);
+        }
+    }
+    t->ok &= pool->used > 0 && live <= pool->used;
+}
+
+/* The spare side tables: all zero, as many as counted. */
+static void total_spares(const rc_trace_state *st, totals *t)
+{
+    for (unsigned cls = 0; cls < RC_SIZE_CLASSES; cls++) {
+        size_t n = 0, words = rc_pool_capacity(cls);
+        for (const uint64_t *side = st->spare_sides[cls]; side;
+             side = (const uint64_t *)(uintptr_t)side[0]) {
+            for (size_t i = 1; i < words; i++)
+                t->ok &= side[i] == 0;
+            n++;
+        }
+        t->ok &= n == st->spare_count[cls] && n <= RC_TRACE_SPARE_SIDES;
+        t->side_bytes += n * words * sizeof(uint64_t);
+    }
+}
+
+bool rc_trace_validate(rc_heap *heap)
+{
+    rc_trace_state *st = &heap->trace;
+    totals t = {.ok = true};
+    for_each_side(heap, total_pool, &t);
+    total_spares(st, &t);
+    for (rc_large *h = heap->alloc.large; h; h = h->next)
+        if (h->trace_tb)
+            add_word(&t, h->trace_size, h->trace_tb);
+    if (!t.ok || t.bytes != st->current || t.blocks != st->traced_blocks || st->peak < st->current)
+        return false;
+    if (t.max_tb > st->tracebacks.count || !rc_tb_validate(&st->tracebacks))
+        return false;
+    if (st->overhead != t.side_bytes + rc_tb_bytes(&st->tracebacks))
+        return false;
+    if ((st->nframes == 0) != !heap->alloc.traced)
+        return false;
+    return st->nframes != 0 || st->overhead == 0;
+}
