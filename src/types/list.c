@@ -72,7 +72,13 @@ static int list_resize(rc_list_body *list, size_t newsize)
         list->len = list->cap = 0;
         return 0;
     }
+    /* A reallocation that runs short of memory collects cycles, and a
+     * finalizer or weak reference callback may then reach this list: the
+     * mutators refuse while the flag is set (rc_list_mutable), so the block
+     * being reallocated is neither freed nor replaced under us. */
+    list->resizing = true;
     void **items = rc_realloc(list->items, new_allocated * sizeof(void *));
+    list->resizing = false;
     if (!items) {
         if (newsize <= allocated) { /* a shrink: keep the block */
             list->len = newsize;
@@ -86,28 +92,42 @@ static int list_resize(rc_list_body *list, size_t newsize)
     return 0;
 }
 
-static bool list_item_ok(void *list, const void *item, const char *fn)
+/* See types_internal.h; the flag is list_resize's. */
+int rc_list_mutable(const void *obj, const char *fn)
 {
-    if (!rc_types_check(list, &rc_list_type, fn))
-        return false;
-    if (!item) {
-        rc_set_error(RC_EINVAL, "%s: item is NULL", fn);
-        return false;
-    }
-    return true;
+    if (!rc_types_check(obj, &rc_list_type, fn))
+        return RC_EINVAL;
+    if (RC_UNLIKELY(((const rc_list_body *)obj)->resizing))
+        return rc_set_error(RC_ESTATE,
+                            "%s: the list is being resized (called from a finalizer or weak "
+                            "reference callback run by a collection during its resize)",
+                            fn);
+    return 0;
+}
+
+/* rc_list_mutable, and item not NULL (RC_EINVAL). */
+static int list_item_ok(void *list, const void *item, const char *fn)
+{
+    int err = rc_list_mutable(list, fn);
+    if (err)
+        return err;
+    if (!item)
+        return rc_set_error(RC_EINVAL, "%s: item is NULL", fn);
+    return 0;
 }
 
 int rc_list_append(void *obj, void *item)
 {
-    if (!list_item_ok(obj, item, "rc_list_append"))
-        return RC_EINVAL;
+    int err = list_item_ok(obj, item, "rc_list_append");
+    if (err)
+        return err;
     rc_list_body *list = obj;
     size_t n = list->len;
     if (RC_LIKELY(n < list->cap)) {
         list->items[n] = rc_incref(item);
         list->len = n + 1;
     } else {
-        int err = list_resize(list, n + 1);
+        err = list_resize(list, n + 1);
         if (err)
             return err;
         list->items[n] = rc_incref(item);
@@ -118,13 +138,14 @@ int rc_list_append(void *obj, void *item)
 
 int rc_list_insert(void *obj, size_t i, void *item)
 {
-    if (!list_item_ok(obj, item, "rc_list_insert"))
-        return RC_EINVAL;
+    int err = list_item_ok(obj, item, "rc_list_insert");
+    if (err)
+        return err;
     rc_list_body *list = obj;
     size_t n = list->len;
     if (i > n)
         i = n;
-    int err = list_resize(list, n + 1);
+    err = list_resize(list, n + 1);
     if (err)
         return err;
     memmove(&list->items[i + 1], &list->items[i], (n - i) * sizeof(void *));
@@ -165,7 +186,10 @@ void *rc_list_get(const void *list, size_t i)
 
 int rc_list_set(void *obj, size_t i, void *item)
 {
-    if (!list_item_ok(obj, item, "rc_list_set") || !list_index_ok(obj, i, "rc_list_set"))
+    int err = list_item_ok(obj, item, "rc_list_set");
+    if (err)
+        return err;
+    if (!list_index_ok(obj, i, "rc_list_set"))
         return RC_EINVAL;
     rc_list_body *list = obj;
     void *old = list->items[i];
@@ -177,7 +201,7 @@ int rc_list_set(void *obj, size_t i, void *item)
 
 void *rc_list_pop(void *obj, size_t i)
 {
-    if (!list_index_ok(obj, i, "rc_list_pop"))
+    if (rc_list_mutable(obj, "rc_list_pop") || !list_index_ok(obj, i, "rc_list_pop"))
         return NULL;
     rc_list_body *list = obj;
     void *item = list->items[i];
@@ -190,6 +214,9 @@ void *rc_list_pop(void *obj, size_t i)
 
 int rc_list_delete(void *obj, size_t i)
 {
+    int err = rc_list_mutable(obj, "rc_list_delete");
+    if (err)
+        return err;
     if (!list_index_ok(obj, i, "rc_list_delete"))
         return RC_EINVAL;
     rc_decref(rc_list_pop(obj, i));
@@ -198,7 +225,7 @@ int rc_list_delete(void *obj, size_t i)
 
 void rc_list_clear(void *obj)
 {
-    if (!rc_types_check(obj, &rc_list_type, "rc_list_clear"))
+    if (rc_list_mutable(obj, "rc_list_clear"))
         return;
     rc_list_body *list = obj;
     void **items = list->items;

@@ -48,7 +48,13 @@ typedef struct rc_list_body {
     size_t len, cap;
     void **items;
     unsigned sort_state;
+    bool resizing; /* inside list_resize's reallocation (list.c) */
 } rc_list_body;
+
+/* 0 if obj is a list whose items may change now; RC_EINVAL if it is not a
+ * list, RC_ESTATE while its item array is being reallocated; with a
+ * message naming fn (list.c). */
+RC_INTERNAL int rc_list_mutable(const void *obj, const char *fn);
 
 /* The article for a type name: "a list", "an int". */
 static inline const char *rc_types_article(const char *name)
