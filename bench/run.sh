@@ -272,10 +272,10 @@ slowdown heaptrack trace_heaptrack_off trace_heaptrack_off "off (malloc)"
 slowdown heaptrack trace_heaptrack_off trace_heaptrack "  heaptrack"
 printf '\n  depth: reclaim %s, cpython %s, heaptrack %s\n' "${trace_args[0]}" "${trace_py_args[0]}" \
   "${trace_heaptrack_args[0]}"
-for n in 1 16; do
+for run in "1 1.5 1 frame" "16 3 16 frames" "16fp 3 16 frames, frame pointers"; do
+  read -r n max text <<<"$run"
   r=$(ratio "$(value trace_bintree_$n reclaim)" "$(value trace_bintree_off reclaim)")
-  max=$([[ $n == 1 ]] && echo 1.5 || echo 3)
-  verdict "tracing at $n frame(s) at most ${max}x (${r:--}x)" "$(compare "$r" "<=" "$max")"
+  verdict "tracing at $text at most ${max}x (${r:--}x)" "$(compare "$r" "<=" "$max")"
 done
 table trace_frame "tracing: each frame beyond the first, by libunwind"
 table trace_frame_fp "tracing: each frame beyond the first, by frame pointers"
