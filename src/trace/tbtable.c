@@ -7,6 +7,9 @@
  * chunks grow from 4 KiB to 64 KiB, so that a program with a few allocation
  * sites pays a few KiB.
  *
+ * Tracing at one frame looks a call site up in a small direct-mapped cache
+ * (site -> index) first: the few sites of a hot loop stay there.
+ *
  * Lookup is an open-addressing hash set with linear probing. A slot holds
  * the high 32 bits of the traceback's 64-bit hash and its index (0: empty);
  * the low bits of the hash pick the first slot, the high bits let a probe
@@ -96,12 +99,13 @@ static void *record_space(rc_heap *heap, size_t bytes)
 static bool records_reserve(rc_heap *heap)
 {
     rc_tb_table *t = &heap->trace.tracebacks;
-    if (t->count + 1 < t->records_cap)
-        return true;
-    if (t->count >= UINT32_MAX / 2) {
-        rc_set_error(RC_ENOMEM, "out of memory: too many distinct tracebacks");
+    if (t->count >= RC_TRACE_MAX_TRACEBACKS) {
+        rc_set_error(RC_ENOMEM, "out of memory: more than %u distinct tracebacks",
+                     RC_TRACE_MAX_TRACEBACKS);
         return false;
     }
+    if (t->count + 1 < t->records_cap)
+        return true;
     uint32_t cap = t->records_cap ? t->records_cap * 2 : 64;
     rc_trace_frames **records = rc_trace_mem_realloc(
         heap, t->records, t->records_cap * sizeof *records, cap * sizeof *records);
@@ -182,8 +186,16 @@ uint32_t rc_tb_intern(rc_heap *heap, const void *const *ips, size_t n)
     return intern(heap, ips, n);
 }
 
-/* the one-frame case, specialized: the hot path of tracing at 1 frame */
-uint32_t rc_tb_intern1(rc_heap *heap, const void *ip) { return intern(heap, &ip, 1); }
+/* The one-frame case (the hot path of tracing at 1 frame) when the site
+ * cache missed: the set, specialized, then the cache. */
+uint32_t rc_tb_intern1_slow(rc_heap *heap, const void *ip)
+{
+    uint32_t index = intern(heap, &ip, 1);
+    if (index)
+        heap->trace.tracebacks.sites[((uintptr_t)ip >> 2) % RC_TB_SITE_CACHE] =
+            (rc_tb_site){ip, index};
+    return index;
+}
 
 void rc_tb_clear(rc_heap *heap)
 {
@@ -222,8 +234,26 @@ static bool slot_reachable(const rc_tb_table *t, const rc_trace_frames *r)
     }
 }
 
+/* Every cached site names the one-frame record of that site. */
+static bool sites_valid(const rc_tb_table *t)
+{
+    for (unsigned i = 0; i < RC_TB_SITE_CACHE; i++) {
+        const rc_tb_site *site = &t->sites[i];
+        if (!site->ip)
+            continue;
+        if (site->index - 1 >= t->count)
+            return false;
+        const rc_trace_frames *r = t->records[site->index];
+        if (r->nframes != 1 || r->ip[0] != site->ip)
+            return false;
+    }
+    return true;
+}
+
 bool rc_tb_validate(const rc_tb_table *t)
 {
+    if (!sites_valid(t))
+        return false;
     if (t->count == 0)
         return true;
     if (t->count > (t->mask + 1) / 2 || t->count >= t->records_cap)

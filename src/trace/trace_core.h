@@ -70,10 +70,21 @@ static inline const rc_frame_record *rc_trace_outermost(const rc_frame_record *f
 RC_INTERNAL size_t rc_trace_capture(rc_heap *heap, const void **ips, size_t max);
 
 /* ---- interned tracebacks (tbtable.c) ---- */
+
+/* The most distinct tracebacks a heap interns until cleared: what a small
+ * block's 32-bit trace word has room for (traces.c). Beyond it blocks are
+ * untraced (and counted). */
+#define RC_TRACE_MAX_TRACEBACKS ((1u << 26) - 1)
+
 /* The index of the traceback of the n frames ips (interning it if new),
  * 0 with a message if memory is short; rc_tb_intern1 for one frame. */
 RC_INTERNAL uint32_t rc_tb_intern(rc_heap *heap, const void *const *ips, size_t n);
-RC_INTERNAL uint32_t rc_tb_intern1(rc_heap *heap, const void *ip);
+RC_INTERNAL uint32_t rc_tb_intern1_slow(rc_heap *heap, const void *ip);
+static inline uint32_t rc_tb_intern1(rc_heap *heap, const void *ip)
+{
+    const rc_tb_site *site = &heap->trace.tracebacks.sites[((uintptr_t)ip >> 2) % RC_TB_SITE_CACHE];
+    return RC_LIKELY(site->ip == ip) ? site->index : rc_tb_intern1_slow(heap, ip);
+}
 /* The record of index, NULL if there is none. */
 static inline const rc_trace_frames *rc_tb_record(const rc_tb_table *table, uint32_t index)
 {

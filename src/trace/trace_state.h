@@ -1,11 +1,11 @@
 /* trace_state.h: the tracer's part of a heap (struct rc_heap.trace).
  *
- * Where a trace lives. A traced block's trace is one 64-bit word (trace.h's
- * "requested size, traceback index" pair, 0: untraced):
- *  - a small block's word is in its pool's side table (rc_pool.side), an
- *    array of one word per block slot of the pool, made when the pool gets
- *    its first traced block and freed when the pool empties or tracing
- *    stops;
+ * Where a trace lives. A traced block's trace is its requested size and
+ * traceback index:
+ *  - a small block's is one 32-bit word (traces.c; 0: untraced) in its
+ *    pool's side table (rc_pool.side), an array of one word per block slot
+ *    of the pool, made when the pool gets its first traced block and given
+ *    back when the pool empties or tracing stops;
  *  - a large block's trace is in its header (rc_large.trace_size/_tb).
  *
  * Invariants (rc_trace_validate checks them):
@@ -30,11 +30,20 @@ struct rc_tb_chunk;
 
 /* The interned tracebacks (tbtable.c): an open-addressing hash set of
  * traceback records, each record stored once in chunks that never move. */
+/* The last tracebacks of one frame, by call site: a direct-mapped cache in
+ * front of the set, for tracing at 1 frame (tbtable.c). */
+#define RC_TB_SITE_CACHE 16
+typedef struct rc_tb_site {
+    const void *ip;
+    uint32_t index;
+} rc_tb_site;
+
 typedef struct rc_tb_table {
-    uint64_t *slots;                  /* hash high 32 bits << 32 | index; 0: empty */
-    uint32_t mask;                    /* slots - 1 (a power of two), 0 if none */
-    uint32_t count;                   /* records: indexes 1 .. count */
-    struct rc_trace_frames **records; /* by index; records[0] unused */
+    rc_tb_site sites[RC_TB_SITE_CACHE]; /* ip NULL: empty */
+    uint64_t *slots;                    /* hash high 32 bits << 32 | index; 0: empty */
+    uint32_t mask;                      /* slots - 1 (a power of two), 0 if none */
+    uint32_t count;                     /* records: indexes 1 .. count */
+    struct rc_trace_frames **records;   /* by index; records[0] unused */
     uint32_t records_cap;
     struct rc_tb_chunk *chunks; /* record storage, newest first */
     char *bump, *bump_end;      /* free space of the newest chunk */

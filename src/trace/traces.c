@@ -1,16 +1,20 @@
 /* traces.c: the trace of each block, and the hooks the allocator calls.
  *
- * A small block's trace is one 64-bit word, requested size in the low half
- * and traceback index in the high half (0: untraced), in its pool's side
+ * A small block's trace is one 32-bit word (0: untraced): its traceback
+ * index in the high 26 bits, and in the low 6 how many bytes its requested
+ * size is below its block's size (0..16 on a plain heap, 40..55 on a debug
+ * heap, whose guards take 40: always below 64). It lives in its pool's side
  * table: pool->side, an array of one word per block slot, calloc'ed when the
  * pool gets its first traced block and given back when the pool empties
  * (the allocator's trace_pool_empty hook: a few all-zero tables per class
  * are kept for the next pools, so that pools that empty and fill again pay
  * neither calloc nor free) or tracing stops. A block's slot is its
  * offset in the pool divided by the block size, by a multiply (the class's
- * divisibility constant, pool.c). A full pool of traced blocks costs 8 bytes
- * a block. A large block's trace is in its header (rc_large.trace_size and
- * trace_tb), which moves with the block when it is resized.
+ * divisibility constant, pool.c). A full pool of traced blocks costs 4 bytes
+ * a block (a 64-bit word of size and index cost 8, and more cache misses:
+ * the tables are memory the workload walks). A large block's trace is in
+ * its header (rc_large.trace_size and trace_tb), which moves with the block
+ * when it is resized.
  *
  * The allocator calls rc_trace_hook_alloc while tracing is on, after it
  * handed a block out (which replaces any trace the block had: a block
@@ -36,8 +40,25 @@ _Thread_local bool rc_trace_busy;
  * so that memory goes back once tracing's load moves elsewhere. */
 #define RC_TRACE_SPARE_SIDES 4
 
-#define WORD_SIZE(word) ((size_t)(uint32_t)(word))
-#define WORD_TB(word)   ((uint32_t)((word) >> 32))
+typedef uint32_t trace_word;
+#define WORD_DELTA_BITS 6
+#define WORD_DELTA_MASK ((1u << WORD_DELTA_BITS) - 1)
+_Static_assert(RC_TRACE_MAX_TRACEBACKS <= UINT32_MAX >> WORD_DELTA_BITS, "an index fits a word");
+
+static inline trace_word word_of(const rc_pool *pool, size_t size, uint32_t tb)
+{
+    size_t delta = rc_pool_block_size(pool) - size;
+    RC_ASSERT(size <= rc_pool_block_size(pool) && delta <= WORD_DELTA_MASK);
+    RC_ASSERT(tb >= 1 && tb <= RC_TRACE_MAX_TRACEBACKS);
+    return tb << WORD_DELTA_BITS | (trace_word)delta;
+}
+
+static inline size_t word_size(const rc_pool *pool, trace_word word)
+{
+    return rc_pool_block_size(pool) - (word & WORD_DELTA_MASK);
+}
+
+static inline uint32_t word_tb(trace_word word) { return word >> WORD_DELTA_BITS; }
 
 /* ---- where a block's trace is ---------------------------------------- */
 
@@ -49,21 +70,32 @@ static inline size_t slot_of(const rc_pool *pool, const void *block)
 
 static size_t side_bytes(const rc_pool *pool)
 {
-    return rc_pool_capacity(pool->cls) * sizeof(uint64_t);
+    return rc_pool_capacity(pool->cls) * sizeof(trace_word);
 }
+
+/* A spare table's link to the next spare of its class, in its first
+ * words (a table has at least 32). */
+static void *spare_next(const void *side)
+{
+    void *next;
+    memcpy(&next, side, sizeof next);
+    return next;
+}
+
+static void spare_link(void *side, void *next) { memcpy(side, &next, sizeof next); }
 
 /* The pool's side table, made if it has none (a spare one of its class
  * if there is one: those are all zero already); NULL if memory is short. */
-static uint64_t *side_of(rc_heap *heap, rc_pool *pool)
+static trace_word *side_of(rc_heap *heap, rc_pool *pool)
 {
     if (RC_LIKELY(pool->side != NULL))
         return pool->side;
     rc_trace_state *st = &heap->trace;
-    uint64_t *side = st->spare_sides[pool->cls];
+    trace_word *side = st->spare_sides[pool->cls];
     if (side) {
-        st->spare_sides[pool->cls] = (void *)(uintptr_t)side[0];
+        st->spare_sides[pool->cls] = spare_next(side);
         st->spare_count[pool->cls]--;
-        side[0] = 0;
+        spare_link(side, NULL);
     } else {
         side = rc_trace_mem_alloc(heap, side_bytes(pool), true);
     }
@@ -76,10 +108,10 @@ static uint64_t *side_of(rc_heap *heap, rc_pool *pool)
 static void side_release(rc_heap *heap, rc_pool *pool, bool clear)
 {
     rc_trace_state *st = &heap->trace;
-    uint64_t *side = pool->side;
+    trace_word *side = pool->side;
     pool->side = NULL;
     if (clear && st->spare_count[pool->cls] < RC_TRACE_SPARE_SIDES) {
-        side[0] = (uint64_t)(uintptr_t)st->spare_sides[pool->cls];
+        spare_link(side, st->spare_sides[pool->cls]);
         st->spare_sides[pool->cls] = side;
         st->spare_count[pool->cls]++;
         return;
@@ -91,10 +123,10 @@ static void spares_free(rc_heap *heap)
 {
     rc_trace_state *st = &heap->trace;
     for (unsigned cls = 0; cls < RC_SIZE_CLASSES; cls++) {
-        size_t bytes = rc_pool_capacity(cls) * sizeof(uint64_t);
+        size_t bytes = rc_pool_capacity(cls) * sizeof(trace_word);
         while (st->spare_sides[cls]) {
-            uint64_t *side = st->spare_sides[cls];
-            st->spare_sides[cls] = (void *)(uintptr_t)side[0];
+            void *side = st->spare_sides[cls];
+            st->spare_sides[cls] = spare_next(side);
             rc_trace_mem_free(heap, side, bytes);
         }
         st->spare_count[cls] = 0;
@@ -138,14 +170,14 @@ static bool set_trace(rc_heap *heap, void *user, size_t size, uint32_t tb)
         return true;
     }
     rc_pool *pool = rc_pool_of(arena, block);
-    uint64_t *side = tb ? side_of(heap, pool) : pool->side;
+    trace_word *side = tb ? side_of(heap, pool) : pool->side;
     if (!side)
         return tb == 0;
     size_t slot = slot_of(pool, block);
-    uint64_t old = side[slot];
+    trace_word old = side[slot];
     if (old)
-        count_out(st, WORD_SIZE(old));
-    side[slot] = tb ? (uint64_t)tb << 32 | size : 0;
+        count_out(st, word_size(pool, old));
+    side[slot] = tb ? word_of(pool, size, tb) : 0;
     if (tb)
         count_in(st, size);
     return true;
@@ -158,6 +190,27 @@ static RC_NOINLINE uint32_t traceback_here(rc_heap *heap, unsigned nframes)
     const void *ips[RC_TRACE_MAX_FRAMES];
     size_t n = rc_trace_capture(heap, ips, nframes);
     return n ? rc_tb_intern(heap, ips, n) : 0;
+}
+
+/* set_trace's common case inline: a block with no trace yet in a pool that
+ * has a side table. */
+static inline bool trace_new(rc_heap *heap, void *user, size_t size, uint32_t tb)
+{
+    char *block = rc_layout_raw(heap, user);
+    rc_arena *arena = rc_arena_map_get(block);
+    if (RC_LIKELY(arena != NULL)) {
+        rc_pool *pool = rc_pool_of(arena, block);
+        trace_word *side = pool->side;
+        if (RC_LIKELY(side != NULL)) {
+            trace_word *word = &side[slot_of(pool, block)];
+            if (RC_LIKELY(*word == 0)) {
+                *word = word_of(pool, size, tb);
+                count_in(&heap->trace, size);
+                return true;
+            }
+        }
+    }
+    return set_trace(heap, user, size, tb);
 }
 
 void rc_trace_hook_alloc(rc_heap *heap, void *block, size_t size)
@@ -179,7 +232,7 @@ void rc_trace_hook_alloc(rc_heap *heap, void *block, size_t size)
     } else {
         tb = traceback_here(heap, st->nframes);
     }
-    if (RC_UNLIKELY(!tb || !set_trace(heap, block, size, tb))) {
+    if (RC_UNLIKELY(!tb || !trace_new(heap, block, size, tb))) {
         set_trace(heap, block, size, 0);
         st->untraced_blocks++;
     }
@@ -196,20 +249,20 @@ void rc_trace_hook_free(rc_heap *heap, void *block, rc_pool *pool)
         h->trace_tb = 0;
         return;
     }
-    uint64_t *side = pool->side;
+    trace_word *side = pool->side;
     size_t slot = slot_of(pool, block);
     if (slot >= rc_pool_capacity(pool->cls)) /* not a block: the allocator says so next */
         return;
-    uint64_t word = side[slot];
+    trace_word word = side[slot];
     if (word) {
         side[slot] = 0;
-        count_out(st, WORD_SIZE(word));
+        count_out(st, word_size(pool, word));
     }
 }
 
 static inline bool side_is_clear(const rc_pool *pool)
 {
-    const uint64_t *side = pool->side;
+    const trace_word *side = pool->side;
     for (size_t i = 0; i < rc_pool_capacity(pool->cls); i++)
         if (side[i])
             return false;
@@ -261,12 +314,12 @@ typedef struct each_walk {
 static void each_in_pool(rc_heap *heap, rc_pool *pool, void *arg)
 {
     each_walk *walk = arg;
-    const uint64_t *side = pool->side;
+    const trace_word *side = pool->side;
     size_t n = rc_pool_capacity(pool->cls), size = rc_pool_block_size(pool);
     for (size_t i = 0; i < n; i++)
         if (side[i])
-            walk->fn(rc_layout_user(heap, pool->mem + i * size), WORD_SIZE(side[i]),
-                     WORD_TB(side[i]), walk->arg);
+            walk->fn(rc_layout_user(heap, pool->mem + i * size), word_size(pool, side[i]),
+                     word_tb(side[i]), walk->arg);
 }
 
 void rc_trace_for_each(rc_heap *heap,
@@ -295,11 +348,11 @@ const rc_trace_frames *rc_trace_block_traceback(rc_heap *heap, const void *user,
         bytes = h->trace_size;
     } else {
         const rc_pool *pool = rc_pool_of(arena, block);
-        const uint64_t *side = pool->side;
+        const trace_word *side = pool->side;
         size_t slot = slot_of(pool, block);
-        if (side && slot < rc_pool_capacity(pool->cls)) {
-            tb = WORD_TB(side[slot]);
-            bytes = WORD_SIZE(side[slot]);
+        if (side && slot < rc_pool_capacity(pool->cls) && side[slot]) {
+            tb = word_tb(side[slot]);
+            bytes = word_size(pool, side[slot]);
         }
     }
     if (size)
@@ -329,15 +382,14 @@ static void total_pool(rc_heap *heap, rc_pool *pool, void *arg)
 {
     (void)heap;
     totals *t = arg;
-    const uint64_t *side = pool->side;
+    const trace_word *side = pool->side;
     size_t n = rc_pool_capacity(pool->cls), live = 0;
     t->side_bytes += side_bytes(pool);
     for (size_t i = 0; i < n; i++) {
         if (side[i]) {
-            add_word(t, WORD_SIZE(side[i]), WORD_TB(side[i]));
+            add_word(t, word_size(pool, side[i]), word_tb(side[i]));
             live++;
-            t->ok &= i * rc_pool_block_size(pool) < pool->carved &&
-                     WORD_SIZE(side[i]) <= rc_pool_block_size(pool);
+            t->ok &= i * rc_pool_block_size(pool) < pool->carved;
         }
     }
     t->ok &= pool->used > 0 && live <= pool->used;
@@ -348,14 +400,13 @@ static void total_spares(const rc_trace_state *st, totals *t)
 {
     for (unsigned cls = 0; cls < RC_SIZE_CLASSES; cls++) {
         size_t n = 0, words = rc_pool_capacity(cls);
-        for (const uint64_t *side = st->spare_sides[cls]; side;
-             side = (const uint64_t *)(uintptr_t)side[0]) {
-            for (size_t i = 1; i < words; i++)
+        for (const trace_word *side = st->spare_sides[cls]; side; side = spare_next(side)) {
+            for (size_t i = sizeof(void *) / sizeof *side; i < words; i++)
                 t->ok &= side[i] == 0;
             n++;
         }
         t->ok &= n == st->spare_count[cls] && n <= RC_TRACE_SPARE_SIDES;
-        t->side_bytes += n * words * sizeof(uint64_t);
+        t->side_bytes += n * words * sizeof(trace_word);
     }
 }
 
