@@ -1,8 +1,7 @@
 /* list_reclaim.c: rc_list_append of one small int object, 10,000,000 times
  * into a new list, per append (the growth is CPython's list_resize, so the
- * list reallocates as often as CPython's). The length and the item's
- * count of uses are checked; the list is freed untimed. Median of the
- * repetitions.
+ * list reallocates as often as CPython's). The length and the last item
+ * are checked; the list is freed untimed. Median of the repetitions.
  * Usage: list_reclaim [n (10000000)] [repetitions (5)]
  * Prints: RESULT list_append reclaim <ns> ns/op
  */

@@ -19,30 +19,71 @@
 #include <reclaim.h>
 #include <sys/stat.h>
 
+/* Blocks allocated from each call site (the counter also keeps the sites
+ * apart: without a distinct statement after each call, the compiler merges
+ * the ten identical calls into one, or makes them tail calls). */
+static size_t per_site[10];
+
+/* Block i, from call site i % 10. */
 static void *allocate(size_t i)
 {
     size_t size = 16 + (i * 7919) % 241;
+    void *block;
     switch (i % 10) {
     case 0:
-        return rc_malloc(size);
+        block = rc_malloc(size);
+        per_site[0]++;
+        break;
     case 1:
-        return rc_malloc(size);
+        block = rc_malloc(size);
+        per_site[1]++;
+        break;
     case 2:
-        return rc_malloc(size);
+        block = rc_malloc(size);
+        per_site[2]++;
+        break;
     case 3:
-        return rc_malloc(size);
+        block = rc_malloc(size);
+        per_site[3]++;
+        break;
     case 4:
-        return rc_malloc(size);
+        block = rc_malloc(size);
+        per_site[4]++;
+        break;
     case 5:
-        return rc_malloc(size);
+        block = rc_malloc(size);
+        per_site[5]++;
+        break;
     case 6:
-        return rc_malloc(size);
+        block = rc_malloc(size);
+        per_site[6]++;
+        break;
     case 7:
-        return rc_malloc(size);
+        block = rc_malloc(size);
+        per_site[7]++;
+        break;
     case 8:
-        return rc_malloc(size);
+        block = rc_malloc(size);
+        per_site[8]++;
+        break;
     default:
-        return rc_malloc(size);
+        block = rc_malloc(size);
+        per_site[9]++;
+        break;
+    }
+    return block;
+}
+
+/* The first ten blocks come from the ten sites: ten distinct tracebacks. */
+static void check_sites(void *const *blocks)
+{
+    for (int i = 0; i < 10; i++) {
+        const rc_trace_frames *tb = rc_block_traceback(blocks[i]);
+        if (!tb)
+            bench_fail("block %d is not traced: %s", i, rc_last_error());
+        for (int j = 0; j < i; j++)
+            if (rc_block_traceback(blocks[j]) == tb)
+                bench_fail("call sites %d and %d share a traceback", j, i);
     }
 }
 
@@ -110,6 +151,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < r.blocks; i++)
         if (!(blocks[i] = allocate(i)))
             bench_fail("rc_malloc: %s", rc_last_error());
+    if (r.blocks >= 10)
+        check_sites(blocks);
     bench_result("snapshot_take", "reclaim", bench_median_of(reps, time_take, &r), "ms");
     bench_result("snapshot_stats", "reclaim", bench_median_of(reps, time_stats, &r), "ms");
     bench_result("snapshot_file", "reclaim", file_bytes(r.blocks), "bytes/block");

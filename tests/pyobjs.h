@@ -176,6 +176,34 @@ static inline bool survivors_are(const long *tags, size_t ntags)
     return log_is_set(got, survivor_len, tags, ntags);
 }
 
+/* A single object tagged 1 is gone for good: finalized once, destroyed
+ * once, not among the survivors, and its weak reference wr (if any) dead.
+ * CPython's assert_del_calls(ids), assert_survivors([]) and
+ * assertIs(wr(), None) together. */
+static inline bool died_once(const rc_weakref *wr)
+{
+    long ids[] = {1};
+    return log_is_set(fin_log, fin_len, ids, 1) && survivor_len == 0 && destroy_len == 1 &&
+           !rc_weakref_alive(wr);
+}
+
+/* The object tagged 1 was finalized once and resurrected itself (CPython's
+ * assert_del_calls(ids) and assert_survivors(ids)). */
+static inline bool resurrected_once(void)
+{
+    long ids[] = {1};
+    return log_is_set(fin_log, fin_len, ids, 1) && survivors_are(ids, 1);
+}
+
+/* How many lines of text (debug output) begin with prefix. */
+static inline size_t count_lines(const char *text, const char *prefix)
+{
+    size_t n = 0;
+    for (const char *p = text; p && (p = strstr(p, prefix)) != NULL; p++)
+        n += p == text || p[-1] == '\n';
+    return n;
+}
+
 /* Whether obj is among the tracked objects of a generation (get_objects). */
 typedef struct find_arg {
     const void *target;

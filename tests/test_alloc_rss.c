@@ -48,6 +48,16 @@ static size_t allocate_all(void **blocks, size_t max)
     return n;
 }
 
+/* How far above its start the RSS may stay once everything is freed. */
+static size_t rss_slack(void)
+{
+    size_t slack = (size_t)20 << 20;
+#if RC_SANITIZE
+    slack += TOTAL / 8 + ((size_t)16 << 20); /* ASan's shadow: 1/8 of the bytes touched */
+#endif
+    return slack;
+}
+
 static void shuffle(void **blocks, size_t n)
 {
     for (size_t i = n - 1; i > 0; i--) {
@@ -68,14 +78,9 @@ static void test_free_returns_memory(void **blocks, size_t max)
     for (size_t i = 0; i < n; i++)
         rc_free(blocks[i]);
     size_t after = rss_bytes();
-    /* ASan keeps shadow memory (1/8 of the bytes touched) */
-    size_t slack = (size_t)20 << 20;
-#if RC_SANITIZE
-    slack += TOTAL / 8 + ((size_t)16 << 20);
-#endif
     printf("rss: before %zu MB, peak %zu MB, after %zu MB\n", before >> 20, peak >> 20,
            after >> 20);
-    CHECK(after <= before + slack);
+    CHECK(after <= before + rss_slack());
     rc_alloc_stats s = {.struct_size = sizeof s};
     rc_heap_stats(NULL, &s);
     CHECK(s.arenas_freed > 0);
@@ -94,11 +99,7 @@ static void test_destroy_returns_memory(void **blocks, size_t max)
     CHECK(rss_bytes() > before + TOTAL / 2);
     rc_heap_use(previous);
     rc_heap_destroy(heap);
-    size_t slack = (size_t)20 << 20;
-#if RC_SANITIZE
-    slack += TOTAL / 8 + ((size_t)16 << 20);
-#endif
-    CHECK(rss_bytes() <= before + slack);
+    CHECK(rss_bytes() <= before + rss_slack());
 }
 
 int main(void)

@@ -73,6 +73,17 @@ static void check_failures(size_t failed, bool sticky)
 
 static void expect_oom(void) { CHECK_STR_CONTAINS(rc_last_error(), "out of memory"); }
 
+/* 1 if a call that returned rc failed, which it may do only for want of
+ * memory, saying so; 0 if it succeeded. */
+static size_t failed_for_memory(long rc)
+{
+    if (rc == 0)
+        return 0;
+    CHECK_EQ(rc, RC_ENOMEM);
+    expect_oom();
+    return 1;
+}
+
 static void sweep(const char *name, scenario run, int variant)
 {
     for (int sticky = 0; sticky < 2; sticky++) {
@@ -256,11 +267,7 @@ static bool scenario_callbacks(long n, bool sticky, int variant)
         error_reset();
         int rc = rc_gc_callback_add(count_calls, &cb_calls[i]);
         ok[i] = rc == 0;
-        if (rc != 0) {
-            CHECK_EQ(rc, RC_ENOMEM);
-            expect_oom();
-            failed++;
-        }
+        failed += failed_for_memory(rc);
     }
     bool reached = faults_disarm();
     check_failures(failed, sticky);
@@ -393,41 +400,23 @@ static bool scenario_for_each(long n, bool sticky, int variant)
     size_t calls = 0;
     error_reset();
     int rc = rc_gc_for_each_object(-1, count_all, &calls);
-    if (rc != 0) {
-        CHECK_EQ(rc, RC_ENOMEM);
-        expect_oom();
-        CHECK_EQ(calls, 0);
-        failed++;
-    } else {
-        CHECK_EQ(calls, OBJECTS + 1);
-    }
+    CHECK_EQ(calls, rc ? 0 : OBJECTS + 1);
+    failed += failed_for_memory(rc);
     calls = 0;
     error_reset();
     rc = rc_gc_for_each_object(0, count_ten, &calls);
     CHECK_EQ(calls, rc ? 0 : 10);
-    if (rc != 0) {
-        CHECK_EQ(rc, RC_ENOMEM);
-        expect_oom();
-        failed++;
-    }
+    failed += failed_for_memory(rc);
     calls = 0;
     error_reset();
     rc = rc_gc_for_each_referrer(nodes[0], count_all, &calls);
     CHECK_EQ(calls, rc ? 0 : 1);
-    if (rc != 0) {
-        CHECK_EQ(rc, RC_ENOMEM);
-        expect_oom();
-        failed++;
-    }
+    failed += failed_for_memory(rc);
     calls = 0;
     error_reset();
     rc = rc_gc_for_each_referent(list, count_all, &calls);
     CHECK_EQ(calls, rc ? 0 : LISTED);
-    if (rc != 0) {
-        CHECK_EQ(rc, RC_ENOMEM);
-        expect_oom();
-        failed++;
-    }
+    failed += failed_for_memory(rc);
     bool reached = faults_disarm();
     check_failures(failed, sticky);
 

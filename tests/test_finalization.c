@@ -20,17 +20,12 @@ static void test_simple(void)
 {
     fresh();
     Obj *s = obj_new(&fin_type, 1, 0);
-    long ids[] = {1};
     rc_weakref *wr = rc_weakref_new(s, NULL, NULL);
     rc_decref(s);
     rc_gc_collect(2);
-    CHECK(log_is_set(fin_log, fin_len, ids, 1));
-    CHECK_EQ(survivor_len, 0);
-    CHECK(rc_weakref_get(wr) == NULL);
-    CHECK_EQ(destroy_len, 1);
+    CHECK(died_once(wr));
     rc_gc_collect(2);
-    CHECK(log_is_set(fin_log, fin_len, ids, 1));
-    CHECK_EQ(survivor_len, 0);
+    CHECK(died_once(wr));
     rc_decref(wr);
 }
 
@@ -41,22 +36,17 @@ static void test_simple_resurrect(void)
     fresh();
     Obj *s = obj_new(&fin_type, 1, 0);
     s->side_effect = effect_resurrect;
-    long ids[] = {1};
     rc_weakref *wr = rc_weakref_new(s, NULL, NULL);
     rc_decref(s);
     rc_gc_collect(2);
-    CHECK(log_is_set(fin_log, fin_len, ids, 1));
-    CHECK(survivors_are(ids, 1));
+    CHECK(resurrected_once());
     void *alive = rc_weakref_get(wr);
     CHECK(alive == s); /* wr() is not None */
     rc_decref(alive);
     CHECK(rc_gc_is_finalized(s));
     survivors_clear();
     rc_gc_collect(2);
-    CHECK(log_is_set(fin_log, fin_len, ids, 1)); /* __del__ not again */
-    CHECK_EQ(survivor_len, 0);
-    CHECK(rc_weakref_get(wr) == NULL);
-    CHECK_EQ(destroy_len, 1);
+    CHECK(died_once(wr)); /* __del__ not again */
     rc_decref(wr);
 }
 
@@ -67,14 +57,11 @@ static void test_non_gc(void)
     fresh();
     Obj *s = obj_new(&nongc_type, 1, 0);
     CHECK(!rc_gc_is_tracked(s));
-    long ids[] = {1};
     rc_decref(s);
     rc_gc_collect(2);
-    CHECK(log_is_set(fin_log, fin_len, ids, 1));
-    CHECK_EQ(survivor_len, 0);
-    CHECK_EQ(destroy_len, 1);
+    CHECK(died_once(NULL));
     rc_gc_collect(2);
-    CHECK(log_is_set(fin_log, fin_len, ids, 1));
+    CHECK(died_once(NULL));
 }
 
 /* test_finalization.py: SimpleFinalizationTest.test_non_gc_resurrect.
@@ -88,17 +75,13 @@ static void test_non_gc_resurrect(void)
     Obj *s = obj_new(&nongc_type, 1, 0);
     s->side_effect = effect_resurrect;
     CHECK(!rc_gc_is_tracked(s));
-    long ids[] = {1};
     rc_decref(s);
     rc_gc_collect(2);
-    CHECK(log_is_set(fin_log, fin_len, ids, 1));
-    CHECK(survivors_are(ids, 1));
+    CHECK(resurrected_once());
     CHECK_EQ(destroy_len, 0);
     survivors_clear();
     rc_gc_collect(2);
-    CHECK_EQ(fin_len, 1); /* CPython: 2 */
-    CHECK_EQ(survivor_len, 0);
-    CHECK_EQ(destroy_len, 1);
+    CHECK(died_once(NULL)); /* CPython: finalized twice */
 }
 
 /* ---- SelfCycleFinalizationTest ---- */
@@ -117,17 +100,13 @@ static void test_self_cycle_simple(void)
 {
     fresh();
     Obj *s = self_cycle(1, NULL);
-    long ids[] = {1};
     rc_weakref *wr = rc_weakref_new(s, NULL, NULL);
     rc_decref(s);
     CHECK_EQ(fin_len, 0); /* a cycle: nothing until a collection */
     CHECK_EQ(rc_gc_collect(2), 1);
-    CHECK(log_is_set(fin_log, fin_len, ids, 1));
-    CHECK_EQ(survivor_len, 0);
-    CHECK(rc_weakref_get(wr) == NULL);
-    CHECK_EQ(destroy_len, 1);
+    CHECK(died_once(wr));
     CHECK_EQ(rc_gc_collect(2), 0);
-    CHECK(log_is_set(fin_log, fin_len, ids, 1));
+    CHECK(died_once(wr));
     CHECK_EQ(finalize_errors, 0);
     rc_decref(wr);
 }
@@ -139,12 +118,10 @@ static void test_self_cycle_resurrect(void)
 {
     fresh();
     Obj *s = self_cycle(1, effect_resurrect);
-    long ids[] = {1};
     rc_weakref *wr = rc_weakref_new(s, NULL, NULL);
     rc_decref(s);
     rc_gc_collect(2);
-    CHECK(log_is_set(fin_log, fin_len, ids, 1));
-    CHECK(survivors_are(ids, 1));
+    CHECK(resurrected_once());
     CHECK(rc_weakref_get(wr) == NULL);
     CHECK_EQ(destroy_len, 0);
     CHECK(s->slot[0] == s); /* check_sanity: self.ref is self */
@@ -153,10 +130,7 @@ static void test_self_cycle_resurrect(void)
     CHECK(rc_gc_is_tracked(s));
     survivors_clear();
     CHECK_EQ(rc_gc_collect(2), 1);
-    CHECK(log_is_set(fin_log, fin_len, ids, 1)); /* not called again */
-    CHECK_EQ(survivor_len, 0);
-    CHECK(rc_weakref_get(wr) == NULL);
-    CHECK_EQ(destroy_len, 1);
+    CHECK(died_once(wr)); /* __del__ not called again */
     CHECK_EQ(finalize_errors, 0);
     rc_decref(wr);
 }
@@ -167,17 +141,12 @@ static void test_self_cycle_suicide(void)
 {
     fresh();
     Obj *s = self_cycle(1, effect_suicide);
-    long ids[] = {1};
     rc_weakref *wr = rc_weakref_new(s, NULL, NULL);
     rc_decref(s);
     rc_gc_collect(2);
-    CHECK(log_is_set(fin_log, fin_len, ids, 1));
-    CHECK_EQ(survivor_len, 0);
-    CHECK(rc_weakref_get(wr) == NULL);
-    CHECK_EQ(destroy_len, 1);
+    CHECK(died_once(wr));
     rc_gc_collect(2);
-    CHECK(log_is_set(fin_log, fin_len, ids, 1));
-    CHECK_EQ(destroy_len, 1);
+    CHECK(died_once(wr));
     CHECK_EQ(finalize_errors, 0);
     rc_decref(wr);
 }

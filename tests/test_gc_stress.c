@@ -127,11 +127,16 @@ static void m_push_if_zero(int i)
         work[n_work++] = i;
 }
 
-static void m_die(int i)
+static void m_mark_dead(int i)
 {
     m[i].alive = false;
     m_remove_alive(i);
     n_deaths++;
+}
+
+/* A dead object's references are released: their targets may die next. */
+static void m_drop_edges(int i)
+{
     for (int k = 0; k < K; k++) {
         int t = m[i].edge[k];
         if (t < 0)
@@ -140,6 +145,12 @@ static void m_die(int i)
         m[t].indeg--;
         m_push_if_zero(t);
     }
+}
+
+static void m_die(int i)
+{
+    m_mark_dead(i);
+    m_drop_edges(i);
 }
 
 static void m_cascade(void)
@@ -243,23 +254,10 @@ static long m_collect(int g)
         else if (in_u[i])
             dying[n_dying++] = i;
     }
-    for (int d = 0; d < n_dying; d++) {
-        int i = dying[d];
-        m[i].alive = false;
-        m_remove_alive(i);
-        n_deaths++;
-    }
-    for (int d = 0; d < n_dying; d++) {
-        int i = dying[d];
-        for (int k = 0; k < K; k++) {
-            int t = m[i].edge[k];
-            if (t < 0)
-                continue;
-            m[i].edge[k] = -1;
-            m[t].indeg--;
-            m_push_if_zero(t);
-        }
-    }
+    for (int d = 0; d < n_dying; d++)
+        m_mark_dead(dying[d]);
+    for (int d = 0; d < n_dying; d++)
+        m_drop_edges(dying[d]);
     m_cascade();
     n_found += (size_t)found;
     n_collected += (size_t)n_dying;
@@ -337,6 +335,15 @@ static void op_abandon(int cluster)
     for (int i = cluster * C; i < (cluster + 1) * C; i++)
         while (m[i].alive && m[i].ext > 0)
             op_drop(i);
+}
+
+/* The permanent generation goes back to generation 2. */
+static void op_unfreeze(void)
+{
+    rc_gc_unfreeze();
+    for (int a = 0; a < n_alive; a++)
+        if (m[alive_ids[a]].gen == GEN_PERM)
+            m[alive_ids[a]].gen = 2;
 }
 
 /* A live object of the cluster, or -1. */
@@ -495,10 +502,7 @@ int main(int argc, char **argv)
                 m[alive_ids[a]].gen = GEN_PERM;
             collected = true;
         } else {
-            rc_gc_unfreeze();
-            for (int a = 0; a < n_alive; a++)
-                if (m[alive_ids[a]].gen == GEN_PERM)
-                    m[alive_ids[a]].gen = 2;
+            op_unfreeze();
             collected = true;
         }
         failures += verify();
@@ -513,10 +517,7 @@ int main(int argc, char **argv)
     /* the end: drop every external reference; a full collection (after
      * unfreezing) must leave nothing */
     if (!failures) {
-        rc_gc_unfreeze();
-        for (int a = 0; a < n_alive; a++)
-            if (m[alive_ids[a]].gen == GEN_PERM)
-                m[alive_ids[a]].gen = 2;
+        op_unfreeze();
         for (int round = 0; round < 4 && n_alive; round++) {
             while (n_alive) {
                 int i = -1;

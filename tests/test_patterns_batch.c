@@ -216,7 +216,8 @@ static void test_reentry_and_misuse(void)
     write_record(w, 0);
     CHECK_EQ(write_record(w, 1), 0);
     CHECK_EQ(reentry_code, RC_ESTATE);
-    CHECK_STR_CONTAINS(rc_last_error(), "rc_batch_write: called during a flush of this writer");
+    CHECK_STR_CONTAINS(rc_last_error(), "rc_batch_write: called while a call on this writer is "
+                                        "under way");
     sink_mode = SINK_FLUSHES;
     write_record(w, 2);
     write_record(w, 3);

@@ -62,20 +62,13 @@ static uint64_t next_rand(uint64_t *s)
     return *s;
 }
 
-static size_t bytes_in_use(rc_heap *heap)
+/* The heap's statistics; every figure (size_t)-1 if the call fails. */
+static rc_alloc_stats stats_of(rc_heap *heap)
 {
     rc_alloc_stats st = {.struct_size = sizeof st};
     if (rc_heap_stats(heap, &st) != 0)
-        return (size_t)-1;
-    return st.bytes_in_use;
-}
-
-static size_t remote_frees(rc_heap *heap)
-{
-    rc_alloc_stats st = {.struct_size = sizeof st};
-    if (rc_heap_stats(heap, &st) != 0)
-        return (size_t)-1;
-    return st.remote_frees;
+        memset(&st, 0xFF, sizeof st);
+    return st;
 }
 
 /* ---- 1. two heaps in parallel ---- */
@@ -107,7 +100,7 @@ static void *parallel_worker(void *arg)
     pthread_barrier_wait(&both_have_heaps);
     w->current_ok = rc_heap_current() == w->heap;
     rc_gc_disable(); /* only our collections: exact counts */
-    w->in_use_start = bytes_in_use(NULL);
+    w->in_use_start = stats_of(NULL).bytes_in_use;
     uint64_t seed = 0x9E3779B97F4A7C15u + (uint64_t)w->id;
     TNode *keep = NULL; /* one survivor a round, in a chain */
     for (long r = 0; r < ROUNDS; r++) {
@@ -163,7 +156,7 @@ static void *parallel_worker(void *arg)
         w->bad_destroyed++;
     if (rc_gc_collect(2) != 0)
         w->bad_collects++;
-    w->in_use_end = bytes_in_use(NULL);
+    w->in_use_end = stats_of(NULL).bytes_in_use;
     if (w->explicit_heap) {
         rc_heap_use(NULL);
         rc_heap_destroy(w->heap);
@@ -212,8 +205,9 @@ static void *remote_worker(void *arg)
 {
     xfer *x = arg;
     x->heap = rc_heap_current();
-    x->in_use_base = bytes_in_use(NULL);
-    x->remote_base = remote_frees(NULL);
+    rc_alloc_stats base = stats_of(NULL);
+    x->in_use_base = base.bytes_in_use;
+    x->remote_base = base.remote_frees;
     uint64_t seed = 77 + (uint64_t)x->id;
     for (int r = 0; r < XROUNDS; r++) {
         for (int i = 0; i < XBLOCKS; i++) {
@@ -235,8 +229,9 @@ static void *remote_worker(void *arg)
         }
         pthread_barrier_wait(x->barrier); /* both batches freed */
     }
-    x->remote_end = remote_frees(NULL);
-    x->in_use_end = bytes_in_use(NULL);
+    rc_alloc_stats end = stats_of(NULL);
+    x->remote_end = end.remote_frees;
+    x->in_use_end = end.bytes_in_use;
     return NULL;
 }
 
@@ -453,7 +448,7 @@ static void test_foreign_drop_unowned(void)
     long before = atomic_load(&g_destroyed);
     run_thread(drop_victim, NULL);
     CHECK_EQ(atomic_load(&g_destroyed) - before, 2);
-    CHECK_EQ(bytes_in_use(h), 0);
+    CHECK_EQ(stats_of(h).bytes_in_use, 0);
     rc_heap_destroy(h);
     CHECK(rc_heap_current() == mine);
 }

@@ -5,6 +5,7 @@
  * CPython 3.11's sys.getsizeof), mutation during iteration, hash and equal
  * hooks that change the dict, list views, and the messages of misuse. */
 #include "check.h"
+#include "colliding_key.h"
 #include "nodes.h"
 
 #include "types/dict_table.h"
@@ -15,36 +16,6 @@
 #define CPYTHON_SMALLER 40 /* (64 - 40) + (32 - 16) */
 
 static bool table_ok(void *d) { return rc_dict_table_validate(d) == 0; }
-
-/* ---- a key type with a constant hash: every key collides ---- */
-
-typedef struct Key {
-    long id;
-} Key;
-
-static size_t key_equal_calls;
-
-static uint64_t key_hash(const void *self)
-{
-    (void)self;
-    return 42;
-}
-
-static bool key_equal(const void *self, const void *other)
-{
-    key_equal_calls++;
-    return ((const Key *)self)->id == ((const Key *)other)->id;
-}
-
-static const rc_type key_type = {
-    .name = "Key", .size = sizeof(Key), .hash = key_hash, .equal = key_equal};
-
-static Key *key_new(long id)
-{
-    Key *k = rc_new(&key_type);
-    k->id = id;
-    return k;
-}
 
 /* ---- basics ---- */
 
@@ -386,22 +357,13 @@ static void test_iteration_mutation(void)
 
 /* ---- hooks that change the dict ---- */
 
-typedef struct Meddler {
-    long id;
-} Meddler;
-
 static void *meddle_dict; /* the dict the hooks change */
 static int meddle_mode;   /* 1: delete a victim once; 2: insert every time */
 static void *meddle_victim;
 static long meddle_counter;
 
-static uint64_t meddler_hash(const void *self)
-{
-    (void)self;
-    return 7; /* every Meddler collides */
-}
-
-static bool meddler_equal(const void *self, const void *other)
+/* key_equal_hook: changes meddle_dict as meddle_mode says. */
+static void meddle(void)
 {
     if (meddle_mode == 1 && meddle_victim) {
         void *victim = meddle_victim; /* once: the delete compares too */
@@ -412,23 +374,13 @@ static bool meddler_equal(const void *self, const void *other)
         rc_dict_set(meddle_dict, k, k);
         rc_decref(k);
     }
-    return ((const Meddler *)self)->id == ((const Meddler *)other)->id;
-}
-
-static const rc_type meddler_type = {
-    .name = "Meddler", .size = sizeof(Meddler), .hash = meddler_hash, .equal = meddler_equal};
-
-static Meddler *meddler_new(long id)
-{
-    Meddler *m = rc_new(&meddler_type);
-    m->id = id;
-    return m;
 }
 
 static void test_meddling_hooks(void)
 {
     void *d = rc_dict_new();
-    Meddler *m1 = meddler_new(1), *m2 = meddler_new(2), *m3 = meddler_new(3);
+    key_equal_hook = meddle;
+    Key *m1 = key_new(1), *m2 = key_new(2), *m3 = key_new(3);
     rc_dict_set(d, m1, rc_int_new(1));
     rc_dict_set(d, m2, rc_int_new(2));
     rc_dict_set(d, m3, rc_int_new(3));
@@ -436,13 +388,13 @@ static void test_meddling_hooks(void)
     /* the first comparison deletes m2's entry: the lookup starts again */
     meddle_mode = 1;
     meddle_victim = m2;
-    Meddler *probe = meddler_new(3);
+    Key *probe = key_new(3);
     CHECK(rc_dict_get(d, probe) == rc_int_new(3));
     CHECK_EQ(rc_dict_len(d), 2);
     CHECK(meddle_victim == NULL);
     CHECK_EQ(rc_refcount(m2), 1);
     /* a deleting comparison during a set: the new key still goes in once */
-    Meddler *m4 = meddler_new(4);
+    Key *m4 = key_new(4);
     meddle_victim = m1;
     CHECK_EQ(rc_dict_set(d, m4, rc_int_new(4)), 0);
     CHECK_EQ(rc_dict_len(d), 2); /* m1 gone, m4 in */
@@ -450,17 +402,18 @@ static void test_meddling_hooks(void)
     CHECK(table_ok(d));
     /* comparisons that always insert (and resize): the lookup gives up */
     meddle_mode = 2;
-    Meddler *probe5 = meddler_new(5);
+    Key *probe5 = key_new(5);
     CHECK(rc_dict_get(d, probe5) == NULL);
     CHECK_STR_CONTAINS(rc_last_error(), "rc_dict_get: the dict changed during every comparison");
     CHECK_EQ(rc_dict_contains(d, probe5), RC_ESTATE);
     CHECK_EQ(rc_dict_set(d, probe5, rc_int_new(5)), RC_ESTATE);
     CHECK_EQ(rc_refcount(probe5), 1); /* not taken */
     meddle_mode = 0;
+    key_equal_hook = NULL;
     CHECK(rc_dict_len(d) > 100); /* the hooks' insertions are all there */
     CHECK(table_ok(d));
     rc_decref(d);
-    Meddler *ms[] = {m1, m2, m3, m4, probe, probe5};
+    Key *ms[] = {m1, m2, m3, m4, probe, probe5};
     for (size_t i = 0; i < 6; i++) {
         CHECK_EQ(rc_refcount(ms[i]), 1);
         rc_decref(ms[i]);

@@ -277,6 +277,21 @@ static void test_weak_set(void)
 
 /* ---- iterating while entries die ---- */
 
+/* One step of a weak set iteration over values[] items: counts the items
+ * it yields that are dead (values[id] is NULL once killed) or of even id
+ * (never killed). */
+static int set_step(rc_iter *it, Item **values, size_t *dead, size_t *evens)
+{
+    void *item;
+    int status = rc_weakset_next(it, &item);
+    if (status > 0) {
+        long id = ((Item *)item)->id;
+        *dead += values[id] == NULL;
+        *evens += id % 2 == 0;
+    }
+    return status;
+}
+
 static void test_iteration_while_dying(void)
 {
     enum { N = 200 };
@@ -294,7 +309,7 @@ static void test_iteration_while_dying(void)
     rc_iter its = rc_weakset_iter(s);
     void *key, *value, *item;
     int status, status_s = 1;
-    size_t seen = 0, odd_seen = 0;
+    size_t seen = 0, odd_seen = 0, set_dead = 0, set_evens = 0;
     while ((status = rc_weakvaluedict_next(&it, &key, &value)) > 0) {
         long id = ((Item *)value)->id;
         seen++;
@@ -311,10 +326,14 @@ static void test_iteration_while_dying(void)
             }
         }
         if (status_s > 0)
-            status_s = rc_weakset_next(&its, &item);
+            status_s = set_step(&its, values, &set_dead, &set_evens);
     }
+    while (status_s > 0)
+        status_s = set_step(&its, values, &set_dead, &set_evens);
     CHECK_EQ(status, 0); /* to the end, no error */
-    CHECK(status_s >= 0);
+    CHECK_EQ(status_s, 0);
+    CHECK_EQ(set_dead, 0);      /* the set yields live items only */
+    CHECK_EQ(set_evens, N / 2); /* and every item that lived throughout */
     CHECK_EQ(seen, N / 2);
     CHECK_EQ(odd_seen, 0);
     CHECK_EQ(rc_weakvaluedict_len(d), N / 2);
@@ -409,6 +428,14 @@ static void test_container_in_cycle(void)
 
 static size_t total_failed;
 
+/* The length of c, a weak value dict (variant 0), key dict (1) or set. */
+static size_t weak_len(void *c, int variant)
+{
+    return variant == 0   ? rc_weakvaluedict_len(c)
+           : variant == 1 ? rc_weakkeydict_len(c)
+                          : rc_weakset_len(c);
+}
+
 static bool scenario_set(long n, bool sticky, int variant)
 {
     faults_begin();
@@ -438,17 +465,11 @@ static bool scenario_set(long n, bool sticky, int variant)
             break;
         }
     }
-    size_t len = variant == 0   ? rc_weakvaluedict_len(c)
-                 : variant == 1 ? rc_weakkeydict_len(c)
-                                : rc_weakset_len(c);
-    CHECK_EQ(len, done);
+    CHECK_EQ(weak_len(c, variant), done);
     bool reached = faults_disarm();
     for (long i = 0; i < M; i++) /* every value dies: the container empties */
         rc_decref(vals[i]);
-    len = variant == 0   ? rc_weakvaluedict_len(c)
-          : variant == 1 ? rc_weakkeydict_len(c)
-                         : rc_weakset_len(c);
-    CHECK_EQ(len, 0);
+    CHECK_EQ(weak_len(c, variant), 0);
     rc_decref(c);
     for (long i = 0; i < M; i++)
         rc_decref(keys_[i]);

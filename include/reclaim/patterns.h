@@ -187,8 +187,9 @@ RC_API void *rc_batch_writer_new(size_t batch_size, size_t max_pending, rc_batch
  * retries. A negative code means the record was not acknowledged and the
  * writer is unchanged: RC_ENOMEM; RC_ESTATE when max_pending records are
  * waiting and a flush still fails (the message gives the sink's reason),
- * when the writer is closed, or when called from the writer's own sink;
- * RC_EINVAL. */
+ * when the writer is closed, or while another call on this writer is under
+ * way (from its sink, or a finalizer that a collection inside it ran; the
+ * same holds for flush, take_pending and close); RC_EINVAL. */
 RC_API int rc_batch_write(void *writer, const void *data, size_t len);
 /* Hands every pending record to the sink, oldest first, in batches of
  * batch_size (the last may be smaller). 0 when none is left; RC_EIO when

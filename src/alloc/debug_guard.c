@@ -48,12 +48,17 @@ void rc_debug_fini(rc_heap *heap)
 
 /* ---- making blocks -------------------------------------------------------- */
 
+static unsigned char expected_api(rc_block_kind kind)
+{
+    return kind == RC_BLOCK_OBJECT ? RC_DEBUG_API_OBJECT : RC_DEBUG_API_RAW;
+}
+
 static void stamp(char *raw, size_t usable, size_t n, rc_block_kind kind, uint64_t serial,
                   bool zero)
 {
     char *user = raw + RC_DEBUG_FRONT;
     memset(raw, 0, RC_DEBUG_API_OFFSET);
-    raw[RC_DEBUG_API_OFFSET] = kind == RC_BLOCK_OBJECT ? RC_DEBUG_API_OBJECT : RC_DEBUG_API_RAW;
+    raw[RC_DEBUG_API_OFFSET] = (char)expected_api(kind);
     memset(raw + RC_DEBUG_GUARD_OFFSET, RC_DEBUG_FORBIDDEN, RC_DEBUG_FRONT - RC_DEBUG_GUARD_OFFSET);
     memset(user, zero ? 0 : RC_DEBUG_CLEAN, n);
     memset(user + n, RC_DEBUG_FORBIDDEN, usable - RC_DEBUG_RECORD - RC_DEBUG_FRONT - n);
@@ -73,17 +78,11 @@ void *rc_debug_alloc(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
         return NULL;
     rc_debug_state *debug = heap->alloc.debug;
     stamp(raw, rc_alloc_usable(raw), size, kind, ++debug->serial, zero);
-    debug->live_blocks++;
     debug->requested_bytes += size;
     return raw + RC_DEBUG_FRONT;
 }
 
 /* ---- checking blocks -------------------------------------------------------- */
-
-static unsigned char expected_api(rc_block_kind kind)
-{
-    return kind == RC_BLOCK_OBJECT ? RC_DEBUG_API_OBJECT : RC_DEBUG_API_RAW;
-}
 
 /* The front, from the user's bytes outwards: guard bytes, API byte, zero
  * word. Leading guard byte k is the byte k places before the user pointer. */
@@ -152,7 +151,7 @@ static size_t check_block(rc_debug_block *b, rc_debug_at at, const void *p, rc_d
         b->type = ((const rc_object_head *)b->user)->type;
     else
         b->type = live_object_type(b);
-    if (at == RC_DEBUG_AT_INSIDE || at == RC_DEBUG_AT_NONE)
+    if (at == RC_DEBUG_AT_INSIDE)
         rc_debug_fatal(
             b, "%s(%p): pointer was not allocated by reclaim (it points %ld bytes into %s)", what,
             p, (long)((uintptr_t)p - (uintptr_t)b->user), rc_debug_describe(b, desc, sizeof desc));
@@ -211,32 +210,30 @@ static void kill(const rc_debug_block *b, size_t n)
     b->raw[RC_DEBUG_API_OFFSET] = RC_DEBUG_API_FREED;
 }
 
+/* Freed block raw, of n requested bytes, checked and filled, leaves the
+ * caller's hands: into the quarantine. */
+static void quarantine(rc_heap *heap, char *raw, size_t n, const rc_type *type)
+{
+    heap->alloc.debug->requested_bytes -= n;
+    rc_alloc_forget_trace(heap, raw); /* freed for the tracer now, not after the quarantine */
+    rc_debug_quarantine_add(heap, raw, type);
+}
+
 void rc_debug_free(rc_heap *heap, void *p, rc_debug_expect expect, const char *what, bool local)
 {
     rc_debug_block b;
     size_t n = find_and_check(heap, p, expect, what, &b);
     const rc_type *type = b.type;
     kill(&b, n);
-    if (!local) {
+    if (local)
+        quarantine(heap, b.raw, n, expect == RC_DEBUG_EXPECT_OBJECT ? type : NULL);
+    else
         rc_alloc_remote_push(heap, b.raw); /* the owner counts it when it drains */
-        return;
-    }
-    rc_debug_state *debug = heap->alloc.debug;
-    debug->live_blocks--;
-    debug->requested_bytes -= n;
-    rc_alloc_forget_trace(heap, b.raw); /* freed for the tracer now, not after the quarantine */
-    rc_debug_quarantine_add(heap, b.raw, expect == RC_DEBUG_EXPECT_OBJECT ? type : NULL);
 }
 
 void rc_debug_take_remote(rc_heap *heap, char *raw)
 {
-    rc_debug_block b;
-    rc_debug_block_at(heap, raw, &b);
     /* the stack's link overwrote the guard bytes at offset 8 */
     memset(raw + 8, RC_DEBUG_FORBIDDEN, RC_DEBUG_FRONT - 8);
-    rc_debug_state *debug = heap->alloc.debug;
-    debug->live_blocks--;
-    debug->requested_bytes -= (size_t)rc_layout_requested(raw, b.usable);
-    rc_alloc_forget_trace(heap, raw);
-    rc_debug_quarantine_add(heap, raw, NULL);
+    quarantine(heap, raw, (size_t)rc_layout_requested(raw, rc_alloc_usable(raw)), NULL);
 }

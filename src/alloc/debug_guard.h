@@ -14,10 +14,9 @@
  * Invariants (rc_debug_validate):
  *   every block of the ring belongs to the heap, is handed out in its pool
  *   (or is a live large block) and has API byte RC_DEBUG_API_FREED;
- *   count <= ring_cap, bytes == the sum of the ring's raw usable sizes;
- *   live_blocks and requested_bytes count the blocks handed out to callers
- *   (not in the ring, not on the remote-free stack) and their requested
- *   sizes.
+ *   count <= ring_cap, bytes == the sum of the ring's raw usable sizes.
+ * requested_bytes sums the requested sizes of the blocks handed out to
+ * callers (not in the ring, not on the remote-free stack).
  */
 #ifndef RC_ALLOC_DEBUG_GUARD_H
 #define RC_ALLOC_DEBUG_GUARD_H
@@ -32,8 +31,7 @@ typedef struct rc_debug_entry {
 
 typedef struct rc_debug_state {
     uint64_t serial;        /* of the newest block */
-    size_t live_blocks;     /* handed out to callers */
-    size_t requested_bytes; /* their requested sizes */
+    size_t requested_bytes; /* of the blocks handed out to callers */
     /* the quarantine: a ring, oldest at head */
     rc_debug_entry *ring;
     size_t ring_cap, head, count;
@@ -114,6 +112,8 @@ typedef struct rc_debug_block {
 RC_INTERNAL rc_debug_at rc_debug_locate(const void *p, rc_debug_block *b);
 /* The large block of a debug heap whose user pointer is p, or NULL. */
 RC_INTERNAL rc_large *rc_debug_large_of(const void *p);
+/* The same for p a user pointer or, of an object block, an object pointer. */
+RC_INTERNAL rc_large *rc_debug_large_holding(const void *p);
 /* The usable size and kind of raw block raw of heap. */
 RC_INTERNAL void rc_debug_block_at(rc_heap *heap, char *raw, rc_debug_block *b);
 

@@ -78,11 +78,15 @@ static bool locate_small(rc_arena *arena, uintptr_t p, rc_debug_block *b)
     return true;
 }
 
+rc_large *rc_debug_large_holding(const void *p)
+{
+    rc_large *h = rc_debug_large_of(p);
+    return h ? h : rc_debug_large_of((const char *)p - RC_HEADER_SIZE); /* an object */
+}
+
 static bool locate_large(uintptr_t p, rc_debug_block *b)
 {
-    rc_large *h = rc_debug_large_of((const void *)p);
-    if (!h)
-        h = rc_debug_large_of((const void *)(p - RC_HEADER_SIZE)); /* an object */
+    rc_large *h = rc_debug_large_holding((const void *)p);
     if (!h)
         return false;
     rc_debug_block_at(h->heap, rc_large_block(h), b);

@@ -193,7 +193,9 @@ void *rc_large_realloc(rc_heap *heap, rc_large *h, size_t size)
     return h + 1;
 }
 
-rc_large *rc_large_of(const void *p)
+/* The header before p if its magic is p ^ tag, reading nothing unless p's
+ * granule holds a live header (the top of this file says why). */
+static rc_large *header_tagged(const void *p, uintptr_t tag)
 {
     uintptr_t address = (uintptr_t)p;
     if (address % 16 != 0 || address % RC_PAGE < RC_HDR)
@@ -205,23 +207,12 @@ rc_large *rc_large_of(const void *p)
     if (__asan_region_is_poisoned(h, RC_HDR))
         return NULL;
 #endif
-    return h->magic == (address ^ RC_LARGE_LIVE) ? h : NULL;
+    return h->magic == (address ^ tag) ? h : NULL;
 }
 
-bool rc_large_was_freed(const void *p)
-{
-    uintptr_t address = (uintptr_t)p;
-    if (address % 16 != 0 || address % RC_PAGE < RC_HDR)
-        return false;
-    const rc_large *h = (const rc_large *)p - 1;
-    if (!rc_arena_map_has_large(h))
-        return false;
-#if RC_SANITIZE
-    if (__asan_region_is_poisoned((void *)h, RC_HDR))
-        return false;
-#endif
-    return h->magic == (address ^ RC_LARGE_FREED);
-}
+rc_large *rc_large_of(const void *p) { return header_tagged(p, RC_LARGE_LIVE); }
+
+bool rc_large_was_freed(const void *p) { return header_tagged(p, RC_LARGE_FREED) != NULL; }
 
 void rc_large_free_all(rc_heap *heap)
 {

@@ -243,9 +243,7 @@ static RC_NOINLINE void free_large_or_foreign(void *p)
         return;
     rc_large *h = rc_large_of(p);
     if (!h || h->heap->alloc.debug) {
-        rc_large *debug = rc_debug_large_of(p);
-        if (!debug) /* perhaps the object of a debug heap's large block */
-            debug = rc_debug_large_of((const char *)p - RC_HEADER_SIZE);
+        rc_large *debug = rc_debug_large_holding(p);
         if (!debug)
             fatal_not_ours("rc_free", p);
         rc_debug_free(debug->heap, p, RC_DEBUG_EXPECT_RAW, "rc_free", owned_by_caller(debug->heap));
@@ -323,14 +321,20 @@ void rc_alloc_free_plain(rc_heap *heap, char *b)
     rc_large_free(heap, h);
 }
 
-void rc_alloc_free_block(rc_heap *heap, void *block)
+/* Frees a block of heap on a thread that may work on heap; a debug heap
+ * checks it first, as one of the kind expected, freed by `what`. */
+static void free_local(rc_heap *heap, void *block, rc_debug_expect expect, const char *what)
 {
-    if (!block)
-        return;
     if (RC_UNLIKELY(heap->alloc.debug != NULL))
-        rc_debug_free(heap, block, RC_DEBUG_EXPECT_ANY, "rc_alloc_free_block", true);
+        rc_debug_free(heap, block, expect, what, true);
     else
         rc_alloc_free_plain(heap, block);
+}
+
+void rc_alloc_free_block(rc_heap *heap, void *block)
+{
+    if (block)
+        free_local(heap, block, RC_DEBUG_EXPECT_ANY, "rc_alloc_free_block");
 }
 
 rc_heap *rc_alloc_object_owner_slow(const void *block)
@@ -344,10 +348,7 @@ rc_heap *rc_alloc_object_owner_slow(const void *block)
 
 void rc_alloc_free_object_slow(rc_heap *heap, void *block)
 {
-    if (heap->alloc.debug)
-        rc_debug_free(heap, block, RC_DEBUG_EXPECT_OBJECT, "rc_decref", true);
-    else
-        rc_alloc_free_plain(heap, block);
+    free_local(heap, block, RC_DEBUG_EXPECT_OBJECT, "rc_decref");
 }
 
 void rc_alloc_forget_trace(rc_heap *heap, void *raw)
@@ -452,24 +453,19 @@ static void *large_realloc_retry(rc_heap *heap, void *block, size_t size)
     return rc_large_realloc(heap, rc_large_of(block), size);
 }
 
-/* rc_realloc where either heap is a debug heap: always a new block. */
-static void *realloc_debug(rc_heap *heap, rc_heap *owner, rc_block_kind kind, void *block,
-                           size_t size)
+/* The end of every rc_realloc that moves block (of owner; its first old
+ * bytes are the caller's): a new block of heap, the bytes copied, the old
+ * block freed. NULL with block untouched if memory is short. */
+static void *realloc_move(rc_heap *heap, rc_heap *owner, void *block, size_t old, size_t size)
 {
-    if (!owner->alloc.debug && kind == RC_BLOCK_OBJECT)
-        fatal_object("rc_realloc", block, block);
-    size_t old = owner->alloc.debug ? rc_debug_size(owner, block, RC_DEBUG_EXPECT_RAW, "rc_realloc")
-                                    : rc_alloc_usable(block);
     void *moved = alloc_untraced(heap, size, RC_BLOCK_RAW);
     if (!moved)
         return NULL;
     memcpy(moved, block, old < size ? old : size);
     if (owner != heap)
         rc_free(block);
-    else if (owner->alloc.debug)
-        rc_debug_free(owner, block, RC_DEBUG_EXPECT_RAW, "rc_realloc", true);
     else
-        rc_alloc_free_plain(heap, block);
+        free_local(heap, block, RC_DEBUG_EXPECT_RAW, "rc_realloc");
     return moved;
 }
 
@@ -481,27 +477,21 @@ static void *realloc_untraced(rc_heap *heap, void *block, size_t size)
     rc_heap *owner = rc_alloc_owner(block, &kind);
     if (!owner)
         fatal_not_ours("rc_realloc", block);
-    if (RC_UNLIKELY(owner->alloc.debug || heap->alloc.debug))
-        return realloc_debug(heap, owner, kind, block, size);
+    if (RC_UNLIKELY(owner->alloc.debug)) { /* the block checked, and always a new one */
+        size_t requested = rc_debug_size(owner, block, RC_DEBUG_EXPECT_RAW, "rc_realloc");
+        return realloc_move(heap, owner, block, requested, size);
+    }
     if (kind == RC_BLOCK_OBJECT)
         fatal_object("rc_realloc", block, block);
     size_t old = rc_alloc_usable(block);
-    if (owner == heap) {
+    if (owner == heap) { /* a plain heap: resized in place if it can be */
         if (old <= RC_SMALL_MAX && size <= RC_SMALL_MAX &&
             rc_class_of(size ? size : 1) == rc_class_of(old))
             return block;
         if (old > RC_SMALL_MAX && size > RC_SMALL_MAX)
             return large_realloc_retry(heap, block, size);
     }
-    void *moved = alloc_untraced(heap, size, RC_BLOCK_RAW);
-    if (!moved)
-        return NULL;
-    memcpy(moved, block, old < size ? old : size);
-    if (owner == heap)
-        rc_alloc_free_plain(heap, block);
-    else
-        rc_free(block);
-    return moved;
+    return realloc_move(heap, owner, block, old, size);
 }
 
 /* Tracing: the old block's trace goes when it is freed (a moved block) or

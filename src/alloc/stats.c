@@ -44,12 +44,6 @@ static void count_pool(const rc_pool *pool, void *arg)
     out->pool_tail_bytes += RC_POOL_SIZE - pool->limit;
 }
 
-static bool may_work_on(rc_heap *heap)
-{
-    uintptr_t owner = atomic_load_explicit(&heap->owner, memory_order_relaxed);
-    return owner == 0 || owner == rc_thread_token();
-}
-
 /* The debug allocator's figures and bookkeeping. */
 static void count_debug(const rc_heap *heap, rc_alloc_stats *out)
 {
@@ -70,7 +64,8 @@ int rc_heap_stats(rc_heap *heap, rc_alloc_stats *out)
                             out ? out->struct_size : 0, sizeof *out);
     if (!heap && !(heap = rc_heap_for_call()))
         return RC_ENOMEM;
-    if (may_work_on(heap))
+    bool mine = rc_heap_may_work_on(heap);
+    if (mine)
         rc_alloc_drain_remote(heap);
     const rc_alloc_state *st = &heap->alloc;
     memset(out, 0, sizeof *out);
@@ -95,7 +90,7 @@ int rc_heap_stats(rc_heap *heap, rc_alloc_stats *out)
     out->bookkeeping_bytes = st->arenas_current * sizeof(rc_arena);
     count_debug(heap, out);
     out->tracer_overhead = heap->hooks.trace_overhead ? heap->hooks.trace_overhead(heap) : 0;
-    RC_ASSERT(!RC_EXPENSIVE || !may_work_on(heap) || rc_alloc_validate(heap));
+    RC_ASSERT(!RC_EXPENSIVE || !mine || rc_alloc_validate(heap));
     return 0;
 }
 

@@ -141,16 +141,16 @@ static inline void mark_child(gc_pass *pass, void *child, gc_member_fn member)
     }
 }
 
-/* In scan mode (full collections), edges of S are applied a few edges late. Each child's header is
- * prefetched when its edge is visited and read when it leaves the ring,
- * eight edges later: the right children of a depth-first-built tree lie
- * far from their parents, and waiting for each miss in turn made a full
- * collection of a large tree several times slower than of a chain. When
- * within a pass an edge is applied does not matter, only that all are:
- * each pass drains the ring before the next begins. */
 static void subtract_child_s(gc_pass *pass, void *child) { subtract_child(pass, child, in_set); }
 static void mark_child_s(gc_pass *pass, void *child) { mark_child(pass, child, in_set); }
 
+/* In scan mode (full collections), edges of S are applied late: each
+ * child's header is prefetched when its edge is visited and read when the
+ * edge leaves the ring, RING_SIZE edges later. The right children of a
+ * depth-first-built tree lie far from their parents, and waiting for each
+ * miss in turn made a full collection of a large tree several times slower
+ * than of a chain. When within a pass an edge is applied does not matter,
+ * only that all are: each pass drains the ring before the next begins. */
 static inline void defer_edge(gc_pass *pass, void *child, gc_object_fn apply)
 {
     __builtin_prefetch(rc_head_of(child), 1, 3);
@@ -226,7 +226,8 @@ static void visit_mark_u(void *slot, void *arg)
         mark_child(arg, child, in_unreachable);
 }
 
-/* Scans obj (marked) and everything the depth-first walk reaches. */
+/* Scans obj (marked) and everything the depth-first walk reaches. Only
+ * visit_mark_s defers edges; for every other visitor the ring stays empty. */
 static inline void scan_marked(gc_pass *pass, void *obj, rc_visit_fn visit_mark)
 {
     rc_head_of(obj)->gc_bits |= RC_SCANNED;
@@ -236,7 +237,7 @@ static inline void scan_marked(gc_pass *pass, void *obj, rc_visit_fn visit_mark)
             void *next = pass->stack[--pass->stack_len];
             rc_head_of(next)->gc_bits |= RC_SCANNED;
             traverse(next, visit_mark, pass);
-        } else if (!apply_one(pass, mark_child_s)) { /* U marks no edge late */
+        } else if (!apply_one(pass, mark_child_s)) {
             break;
         }
     }
@@ -481,7 +482,7 @@ static inline bool needs_exact_count(const gc_pass *pass, const rc_object_head *
  * (every generation goes to 2), so restore and classify share one pass, and
  * restoring can wait: garbage that needs no exact count keeps its internal
  * references subtracted, and is then cleared without dropping them (see
- * delete_simple_garbage). If U turns out to need exact counts after all,
+ * collect_simple_garbage). If U turns out to need exact counts after all,
  * restore_skipped restores them. */
 static void restore_classify(gc_pass *pass, void *obj)
 {
@@ -599,31 +600,18 @@ static void visit_mark_plain(void *slot, void *arg)
     }
 }
 
-static void scan_plain(gc_pass *pass, void *obj)
-{
-    rc_head_of(obj)->gc_bits |= RC_SCANNED;
-    traverse(obj, visit_mark_plain, pass);
-    while (pass->stack_len) {
-        void *next = pass->stack[--pass->stack_len];
-        rc_head_of(next)->gc_bits |= RC_SCANNED;
-        traverse(next, visit_mark_plain, pass);
-    }
-}
-
 static void mark_if_legacy(gc_pass *pass, void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
     if ((head->type->flags & RC_TYPE_LEGACY_FINALIZE) && !(head->gc_bits & RC_MARK)) {
         head->gc_bits |= RC_MARK;
-        scan_plain(pass, obj);
+        scan_marked(pass, obj, visit_mark_plain);
     }
 }
 
 static void rescan_plain(gc_pass *pass, void *obj)
 {
-    uint32_t bits = rc_head_of(obj)->gc_bits;
-    if ((bits & RC_MARK) && !(bits & RC_SCANNED))
-        scan_plain(pass, obj);
+    rescan_if_unscanned(pass, obj, visit_mark_plain);
 }
 
 /* Marks, without touching counts, what legacy-finalizer objects reach in U. */
@@ -694,10 +682,7 @@ static void finalize_one(gc_pass *pass, void *obj)
     }
 }
 
-static bool still_unreachable(void *obj)
-{
-    return (rc_head_of(obj)->gc_bits & RC_UNREACHABLE) != 0;
-}
+static bool still_unreachable(void *obj) { return in_unreachable(obj, 0); }
 
 /* A resurrected object (or one user code untracked) leaves U alive. */
 static void release_resurrected(gc_pass *pass, size_t count)

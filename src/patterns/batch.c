@@ -11,9 +11,16 @@
  * Invariants: head + len <= cap; max_pending == 0 or len <= max_pending;
  * written = flushed + taken + len; next_flush_at >= batch_size (after a
  * failed flush it is len + batch_size, so a failing sink is retried once
- * per batch_size new records, not at every write); while flushing (the sink
- * runs, or the records it took are dropped) records does not move and
- * nothing but reads is allowed; a closed writer holds no records.
+ * per batch_size new records, not at every write); a closed writer holds
+ * no records.
+ *
+ * Every call that changes a writer marks it busy for its whole length and
+ * holds a reference to it. User code can run inside: the sink, the deaths
+ * of the records it took (a weak reference's callback), and the finalizers
+ * of a collection that an allocation short of memory runs (which may come
+ * while records is being reallocated). While busy, records does not move
+ * under the call and only reads are allowed: the changing calls fail with
+ * RC_ESTATE.
  */
 #include "patterns_internal.h"
 
@@ -27,7 +34,7 @@ typedef struct rc_batch_body {
     void **records;
     size_t head, len, cap;
     size_t written, flushed, batches, failed_flushes, taken;
-    bool flushing, closed;
+    bool busy, closed;
 } rc_batch_body;
 
 static void batch_traverse(void *self, rc_visit_fn visit, void *arg)
@@ -72,28 +79,38 @@ void *rc_batch_writer_new(size_t batch_size, size_t max_pending, rc_batch_sink_f
     return w;
 }
 
-/* 0 if self is a writer that may change now; else a code, message set. */
-static int check_writable(void *self, const char *fn)
+/* Starts a change of self: 0 with the writer busy and held, or a code
+ * with a message (not a writer, or busy: called from its sink, or from a
+ * finalizer that a collection inside one of its calls ran). */
+static int begin_change(void *self, const char *fn)
 {
     if (!rc_types_check(self, &rc_batch_writer_type, fn))
         return RC_EINVAL;
-    if (((rc_batch_body *)self)->flushing)
-        return rc_set_error(RC_ESTATE, "%s: called during a flush of this writer (from its sink)",
+    rc_batch_body *w = self;
+    if (w->busy)
+        return rc_set_error(RC_ESTATE,
+                            "%s: called while a call on this writer is under way (from its sink "
+                            "or a finalizer)",
                             fn);
+    w->busy = true;
+    rc_incref(w);
     return 0;
 }
 
-/* Hands the oldest n records to the sink; on success drops them. The
- * writer counts as flushing until the records are dropped too: a death
- * may run code (a weak reference's callback), which must not move the
- * array under the loop. */
+/* Ends the change begin_change started; returns code. */
+static int end_change(rc_batch_body *w, int code)
+{
+    w->busy = false;
+    rc_decref(w);
+    return code;
+}
+
+/* Hands the oldest n records to the sink; on success drops them. */
 static int flush_batch(rc_batch_body *w, size_t n)
 {
-    w->flushing = true;
     rc_patterns_before_callback();
     int result = w->sink(&w->records[w->head], n, w->arg);
     if (result != 0) {
-        w->flushing = false;
         w->failed_flushes++;
         char what[128];
         snprintf(what, sizeof what, "the sink failed on a batch of %zu records (returned %d)", n,
@@ -107,7 +124,6 @@ static int flush_batch(rc_batch_body *w, size_t n)
     w->batches++;
     for (size_t i = 0; i < n; i++) /* no longer pending: none is sent twice */
         rc_decref(done[i]);
-    w->flushing = false;
     return 0;
 }
 
@@ -173,33 +189,27 @@ static int append_record(rc_batch_body *w, const void *data, size_t len)
 
 int rc_batch_write(void *self, const void *data, size_t len)
 {
-    int code = check_writable(self, "rc_batch_write");
+    int code = begin_change(self, "rc_batch_write");
     if (code)
         return code;
     rc_batch_body *w = self;
     if (w->closed)
-        return rc_set_error(RC_ESTATE, "rc_batch_write: the writer is closed");
-    if (!data && len)
-        return rc_set_error(RC_EINVAL, "rc_batch_write: data is NULL");
-    rc_incref(w); /* alive across the sink */
-    code = room_for_one(w);
+        code = rc_set_error(RC_ESTATE, "rc_batch_write: the writer is closed");
+    else if (!data && len)
+        code = rc_set_error(RC_EINVAL, "rc_batch_write: data is NULL");
+    else
+        code = room_for_one(w);
     if (code == 0)
         code = append_record(w, data, len);
     if (code == 0 && w->len >= w->next_flush_at)
         flush_while(w, w->batch_size); /* a failure keeps the records: still acknowledged */
-    rc_decref(w);
-    return code;
+    return end_change(w, code);
 }
 
 int rc_batch_flush(void *self)
 {
-    int code = check_writable(self, "rc_batch_flush");
-    if (code)
-        return code;
-    rc_incref(self);
-    code = flush_while(self, 1);
-    rc_decref(self);
-    return code;
+    int code = begin_change(self, "rc_batch_flush");
+    return code ? code : end_change(self, flush_while(self, 1));
 }
 
 /* Moves every pending record into a new list; NULL (writer unchanged) if
@@ -227,19 +237,21 @@ static void *take_all(rc_batch_body *w)
 
 void *rc_batch_take_pending(void *self)
 {
-    if (check_writable(self, "rc_batch_take_pending"))
+    if (begin_change(self, "rc_batch_take_pending"))
         return NULL;
-    return take_all(self);
+    void *list = take_all(self);
+    end_change(self, 0);
+    return list;
 }
 
 int rc_batch_close(void *self, void **left)
 {
     if (left)
         *left = NULL;
-    int code = check_writable(self, "rc_batch_close");
+    int code = begin_change(self, "rc_batch_close");
     if (code)
         return code;
-    rc_batch_body *w = rc_incref(self);
+    rc_batch_body *w = self;
     code = w->closed ? 0 : flush_while(w, 1);
     if (code == 0) {
         w->closed = true;
@@ -254,8 +266,7 @@ int rc_batch_close(void *self, void **left)
             code = RC_ENOMEM; /* the records stay: nothing is lost */
         }
     }
-    rc_decref(w);
-    return code;
+    return end_change(w, code);
 }
 
 size_t rc_batch_pending(const void *self)
@@ -267,8 +278,7 @@ size_t rc_batch_pending(const void *self)
 
 int rc_batch_get_stats(const void *self, rc_batch_stats *out)
 {
-    if (!rc_types_check(self, &rc_batch_writer_type, "rc_batch_get_stats") ||
-        !rc_patterns_check_stats(out, out ? out->struct_size : 0, sizeof *out,
+    if (!rc_patterns_check_stats(self, &rc_batch_writer_type, out, sizeof *out,
                                  "rc_batch_get_stats"))
         return RC_EINVAL;
     const rc_batch_body *w = self;

@@ -31,12 +31,16 @@ int rc_patterns_callback_failed(int code, const char *fn, const char *what)
     return rc_set_error(code, "%s: %s", fn, what);
 }
 
-bool rc_patterns_check_stats(const void *out, size_t struct_size, size_t expected, const char *fn)
+bool rc_patterns_check_stats(const void *self, const rc_type *type, const void *out,
+                             size_t expected, const char *fn)
 {
+    if (!rc_types_check(self, type, fn))
+        return false;
     if (!out) {
         rc_set_error(RC_EINVAL, "%s: out is NULL", fn);
         return false;
     }
+    size_t struct_size = *(const size_t *)out;
     if (struct_size == expected)
         return true;
     rc_set_error(RC_EINVAL, "%s: struct_size is %zu, expected %zu", fn, struct_size, expected);

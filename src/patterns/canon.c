@@ -90,14 +90,12 @@ void *rc_canon_get(void *self, void *key)
         rc_set_error(RC_EINVAL, "rc_canon_get: key is NULL");
         return NULL;
     }
-    rc_canon_body *c = self;
+    rc_canon_body *c = rc_incref(self); /* alive across the key's hooks and make */
     void *obj = lookup(c, key);
-    if (obj) {
+    if (obj)
         c->reused++;
-        return obj;
-    }
-    rc_incref(c); /* alive across make */
-    obj = make_registered(c, key);
+    else
+        obj = make_registered(c, key);
     rc_decref(c);
     return obj;
 }
@@ -112,9 +110,7 @@ size_t rc_canon_len(const void *self)
 
 int rc_canon_get_stats(const void *self, rc_canon_stats *out)
 {
-    if (!rc_types_check(self, &rc_canon_type, "rc_canon_get_stats") ||
-        !rc_patterns_check_stats(out, out ? out->struct_size : 0, sizeof *out,
-                                 "rc_canon_get_stats"))
+    if (!rc_patterns_check_stats(self, &rc_canon_type, out, sizeof *out, "rc_canon_get_stats"))
         return RC_EINVAL;
     const rc_canon_body *c = self;
     *out = (rc_canon_stats){

@@ -11,6 +11,14 @@
  * leave NULL slots inside runs and len too high: lookups in such a set may
  * miss, but nothing it does reads out of bounds, and a rebuild (growth)
  * recounts len.
+ *
+ * Why not the types' tables: rc_set and rc_dict match keys with rc_equal
+ * (two equal strs would be one entry, and release would read the header
+ * of a stray pointer). In identity mode (match NULL) rc_set_table cannot
+ * reserve room before create runs, so an acquire short of memory would
+ * make an object in vain; rc_dict_table can, but it keeps deleted entries
+ * in its dense array and so reallocates its table every few
+ * acquire/release cycles, which a pool in its steady state should not pay.
  */
 #ifndef RC_PATTERNS_IDSET_H
 #define RC_PATTERNS_IDSET_H

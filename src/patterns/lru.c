@@ -136,16 +136,10 @@ static int check_key(const void *self, const void *key, const char *fn)
     return 0;
 }
 
-int rc_lru_get(void *self, const void *key, void **value)
+/* The lookup of rc_lru_get and rc_lru_call, counted; the caller holds a
+ * reference to c (the key's hooks may drop every other one). */
+static int lookup(rc_lru_body *c, const void *key, void **value)
 {
-    if (value)
-        *value = NULL;
-    int code = check_key(self, key, "rc_lru_get");
-    if (code == 0 && !value)
-        code = rc_set_error(RC_EINVAL, "rc_lru_get: value is NULL");
-    if (code)
-        return code;
-    rc_lru_body *c = self;
     lru_link *link = c->maxsize ? find(c, key) : NULL;
     if (!link || !link->node.prev) {
         c->misses++;
@@ -156,6 +150,21 @@ int rc_lru_get(void *self, const void *key, void **value)
     append_newest(c, &link->node);
     *value = rc_incref(link->value);
     return 1;
+}
+
+int rc_lru_get(void *self, const void *key, void **value)
+{
+    if (value)
+        *value = NULL;
+    int code = check_key(self, key, "rc_lru_get");
+    if (code == 0 && !value)
+        code = rc_set_error(RC_EINVAL, "rc_lru_get: value is NULL");
+    if (code)
+        return code;
+    rc_lru_body *c = rc_incref(self); /* alive across the key's hooks */
+    int found = lookup(c, key, value);
+    rc_decref(c);
+    return found;
 }
 
 /* Drops least recently used links until at most maxsize remain. */
@@ -236,11 +245,10 @@ void *rc_lru_call(void *self, void *key)
         rc_set_error(RC_EINVAL, "rc_lru_call: the cache has no function (use rc_lru_get)");
         return NULL;
     }
-    void *value;
-    if (rc_lru_get(c, key, &value) != 0)
-        return value;
-    rc_incref(c); /* alive across compute */
-    value = compute_and_cache(c, key);
+    void *value = NULL;
+    rc_incref(c); /* alive across the key's hooks and compute */
+    if (!lookup(c, key, &value))
+        value = compute_and_cache(c, key);
     rc_decref(c);
     return value;
 }
@@ -260,8 +268,7 @@ int rc_lru_clear(void *self)
 
 int rc_lru_cache_info(const void *self, rc_lru_info *out)
 {
-    if (!rc_types_check(self, &rc_lru_type, "rc_lru_cache_info") ||
-        !rc_patterns_check_stats(out, out ? out->struct_size : 0, sizeof *out, "rc_lru_cache_info"))
+    if (!rc_patterns_check_stats(self, &rc_lru_type, out, sizeof *out, "rc_lru_cache_info"))
         return RC_EINVAL;
     const rc_lru_body *c = self;
     *out = (rc_lru_info){

@@ -19,11 +19,13 @@
 
 #include "../types/types_internal.h"
 
-/* True if out is not NULL and its struct_size is sizeof the struct the
- * library knows; otherwise RC_EINVAL "<fn>: struct_size is N, expected M"
- * (or "<fn>: out is NULL"). */
-RC_INTERNAL bool rc_patterns_check_stats(const void *out, size_t struct_size, size_t expected,
-                                         const char *fn);
+/* The checks of a get_stats function: true if self is an object of type
+ * (rc_types_check) and out is not NULL with its struct_size (every stats
+ * struct's first field) equal to expected, the size the library knows;
+ * otherwise RC_EINVAL "<fn>: struct_size is N, expected M" (or "<fn>: out
+ * is NULL", or rc_types_check's message). */
+RC_INTERNAL bool rc_patterns_check_stats(const void *self, const rc_type *type, const void *out,
+                                         size_t expected, const char *fn);
 
 /* Empties the calling thread's message before a user callback runs, so
  * that a message the callback leaves (rc_report_error, or a failing

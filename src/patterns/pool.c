@@ -6,7 +6,7 @@
  * each object acquired and not yet released (the seed's _in_use set), so
  * that release accepts only this pool's objects, once.
  *
- * Invariants: n_available <= max_size and n_available <= cap_available;
+ * Invariants: n_available <= cap_available <= max_size;
  * available is a block of the heap (NULL when cap_available is 0); no
  * object is both available and in use; created + reused - (objects
  * released) = in_use.len. Counts change only when an operation succeeds.
@@ -15,6 +15,8 @@
  * refers back to its pool) is collected like any other.
  */
 #include "idset.h"
+
+#include <string.h>
 
 typedef struct rc_objpool_body {
     rc_pool_create_fn create;
@@ -79,21 +81,35 @@ static void *pop_available(rc_objpool_body *pool)
     return NULL;
 }
 
+/* Doubles available's slots, up to max_size, if memory allows. Not
+ * rc_realloc: an allocation short of memory collects cycles, and a
+ * finalizer run then may release into this pool and grow the array itself,
+ * freeing the block a reallocation still reads. A new block is filled from
+ * the array as it is once the allocation has returned. */
+static void grow_available(rc_objpool_body *pool)
+{
+    size_t cap = pool->cap_available ? pool->cap_available * 2 : 4;
+    if (cap > pool->max_size)
+        cap = pool->max_size;
+    void **grown = rc_malloc(cap * sizeof *grown);
+    if (!grown || cap <= pool->cap_available) { /* no memory, or grown meanwhile */
+        rc_free(grown);
+        return;
+    }
+    if (pool->n_available)
+        memcpy(grown, pool->available, pool->n_available * sizeof *grown);
+    rc_free(pool->available);
+    pool->available = grown;
+    pool->cap_available = cap;
+}
+
 /* Pools item (taking the caller's reference) if there is room under
  * max_size and memory for the slot; otherwise drops it. True if pooled. */
 static bool keep_or_drop(rc_objpool_body *pool, void *item)
 {
-    if (pool->n_available < pool->max_size && pool->n_available == pool->cap_available) {
-        size_t cap = pool->cap_available ? pool->cap_available * 2 : 4;
-        if (cap > pool->max_size)
-            cap = pool->max_size;
-        void **grown = rc_realloc(pool->available, cap * sizeof *grown);
-        if (grown) {
-            pool->available = grown;
-            pool->cap_available = cap;
-        }
-    }
-    if (pool->n_available < pool->max_size && pool->n_available < pool->cap_available) {
+    if (pool->n_available == pool->cap_available && pool->n_available < pool->max_size)
+        grow_available(pool);
+    if (pool->n_available < pool->cap_available) { /* cap_available <= max_size */
         pool->available[pool->n_available++] = item;
         return true;
     }
@@ -192,8 +208,7 @@ int rc_pool_clear(void *self)
 
 int rc_pool_get_stats(const void *self, rc_pool_stats *out)
 {
-    if (!rc_types_check(self, &rc_pool_type, "rc_pool_get_stats") ||
-        !rc_patterns_check_stats(out, out ? out->struct_size : 0, sizeof *out, "rc_pool_get_stats"))
+    if (!rc_patterns_check_stats(self, &rc_pool_type, out, sizeof *out, "rc_pool_get_stats"))
         return RC_EINVAL;
     const rc_objpool_body *pool = self;
     *out = (rc_pool_stats){

@@ -98,8 +98,11 @@ static inline rc_heap *rc_heap_for_call(void)
     return RC_LIKELY(heap != NULL) ? heap : rc_heap_current();
 }
 
-/* Stops the process unless the calling thread may work on heap (owns it,
- * or nobody does). `what` names the operation for the message. */
+/* Whether the calling thread may work on heap: it owns it, or nobody does. */
+RC_INTERNAL bool rc_heap_may_work_on(rc_heap *heap);
+
+/* Stops the process unless rc_heap_may_work_on(heap). `what` names the
+ * operation for the message. */
 RC_INTERNAL void rc_heap_check_access(rc_heap *heap, const char *what);
 
 /* For work on a heap that is not the caller's current one (dropping the last

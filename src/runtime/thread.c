@@ -54,10 +54,15 @@ static void watch_thread_exit(void)
     pthread_setspecific(exit_key, &token_anchor);
 }
 
-void rc_heap_check_access(rc_heap *heap, const char *what)
+bool rc_heap_may_work_on(rc_heap *heap)
 {
     uintptr_t owner = atomic_load_explicit(&heap->owner, memory_order_acquire);
-    if (owner != 0 && owner != rc_thread_token())
+    return owner == 0 || owner == rc_thread_token();
+}
+
+void rc_heap_check_access(rc_heap *heap, const char *what)
+{
+    if (!rc_heap_may_work_on(heap))
         rc_fatal("%s: heap %p is in use by another thread; a heap is used by one "
                  "thread at a time (hand it over with rc_heap_use)",
                  what, (void *)heap);

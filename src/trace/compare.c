@@ -37,22 +37,20 @@ static bool key_matches(const void *ctx, uint32_t index, const void *key)
     return true;
 }
 
+/* |v|, exact for INT64_MIN too. */
+static uint64_t magnitude(int64_t v) { return v < 0 ? 0 - (uint64_t)v : (uint64_t)v; }
+
 static int diff_order(const void *pa, const void *pb)
 {
     const rc_statistic_diff *a = pa, *b = pb;
-    uint64_t abs_a = a->size_diff < 0 ? 0 - (uint64_t)a->size_diff : (uint64_t)a->size_diff;
-    uint64_t abs_b = b->size_diff < 0 ? 0 - (uint64_t)b->size_diff : (uint64_t)b->size_diff;
-    if (abs_a != abs_b)
-        return abs_a > abs_b ? -1 : 1;
-    if (a->size != b->size)
-        return a->size > b->size ? -1 : 1;
-    abs_a = a->count_diff < 0 ? 0 - (uint64_t)a->count_diff : (uint64_t)a->count_diff;
-    abs_b = b->count_diff < 0 ? 0 - (uint64_t)b->count_diff : (uint64_t)b->count_diff;
-    if (abs_a != abs_b)
-        return abs_a > abs_b ? -1 : 1;
-    if (a->count != b->count)
-        return a->count > b->count ? -1 : 1;
-    return rc_traceback_compare(&a->traceback, &b->traceback);
+    int c = rc_larger_first(magnitude(a->size_diff), magnitude(b->size_diff));
+    if (c == 0)
+        c = rc_larger_first(a->size, b->size);
+    if (c == 0)
+        c = rc_larger_first(magnitude(a->count_diff), magnitude(b->count_diff));
+    if (c == 0)
+        c = rc_larger_first(a->count, b->count);
+    return c != 0 ? c : rc_traceback_compare(&a->traceback, &b->traceback);
 }
 
 /* new - old as a signed figure; computed unsigned, so that the sizes of a

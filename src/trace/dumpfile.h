@@ -41,6 +41,10 @@ enum {
 /* CRC-32 (IEEE 802.3, reflected, as zlib's crc32) of size bytes. */
 RC_INTERNAL uint32_t rc_dump_crc32(const void *data, size_t size);
 
+/* Writes the header of a file of size (>= RC_DUMP_HEADER_SIZE) bytes whose
+ * body follows it: magic, version, flags 0, the body's checksum and length. */
+RC_INTERNAL void rc_dump_seal(uint8_t *file, size_t size);
+
 /* The whole file for snap (sealing it first) in a new buffer of *size
  * bytes, to free with rc_snap_free. NULL with a message if memory is short. */
 RC_INTERNAL uint8_t *rc_dump_encode(rc_snapshot *snap, size_t *size);

@@ -61,6 +61,16 @@ static void put_le(uint8_t *at, uint64_t value, size_t n)
         at[i] = (uint8_t)(value >> (8 * i));
 }
 
+void rc_dump_seal(uint8_t *file, size_t size)
+{
+    size_t body = size - RC_DUMP_HEADER_SIZE;
+    memcpy(file, RC_DUMP_MAGIC, RC_DUMP_MAGIC_SIZE);
+    put_le(file + 8, RC_DUMP_VERSION, 2);
+    put_le(file + 10, 0, 2);
+    put_le(file + 12, rc_dump_crc32(file + RC_DUMP_HEADER_SIZE, body), 4);
+    put_le(file + 16, body, 8);
+}
+
 static void put_tag(writer *w, uint8_t tag, size_t count)
 {
     uint8_t *at = room(w, 1);
@@ -112,13 +122,7 @@ uint8_t *rc_dump_encode(rc_snapshot *snap, size_t *size)
         rc_snap_free(w.bytes);
         return NULL;
     }
-    uint8_t *body = w.bytes + RC_DUMP_HEADER_SIZE;
-    size_t body_len = w.len - RC_DUMP_HEADER_SIZE;
-    memcpy(w.bytes, RC_DUMP_MAGIC, RC_DUMP_MAGIC_SIZE);
-    put_le(w.bytes + 8, RC_DUMP_VERSION, 2);
-    put_le(w.bytes + 10, 0, 2);
-    put_le(w.bytes + 12, rc_dump_crc32(body, body_len), 4);
-    put_le(w.bytes + 16, body_len, 8);
+    rc_dump_seal(w.bytes, w.len);
     *size = w.len;
     return w.bytes;
 }

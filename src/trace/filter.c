@@ -99,13 +99,10 @@ static int check_filters(const rc_snapshot *snap, const rc_trace_filter *filters
 
 static rc_snapshot *filter_sealed(rc_snapshot *snap, const rc_trace_filter *filters, size_t n)
 {
-    uint32_t longest = 0;
-    for (size_t i = 0; i < snap->ntracebacks; i++)
-        longest = snap->tracebacks[i].count > longest ? snap->tracebacks[i].count : longest;
     copier c = {snap, rc_snapshot_new(snap->traceback_limit),
                 rc_snap_alloc(snap->nframes * sizeof(uint32_t)),
                 rc_snap_alloc(snap->ntracebacks * sizeof(uint32_t)),
-                rc_snap_alloc(longest * sizeof(uint32_t))};
+                rc_snap_alloc(rc_snapshot_longest_traceback(snap) * sizeof(uint32_t))};
     bool *passes = rc_snap_alloc(snap->ntracebacks * sizeof *passes);
     int status = c.to && c.frame_map && c.tb_map && c.run && passes ? 0 : RC_ENOMEM;
     if (status == 0) {

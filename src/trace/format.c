@@ -47,56 +47,47 @@ void rc_format_size(double size, bool sign, char *buf, size_t size_of_buf, size_
     }
 }
 
-/* "file.c:42: size=" and the size. */
-static void key_and_size(const rc_traceback *tb, size_t bytes, char *buf, size_t size, size_t *len)
+/* Statistic.__str__, and StatisticDiff.__str__ when diff is not NULL:
+ * "file.c:42: size=12.3 KiB (+2048 B), count=100 (+16), average=126 B".
+ * 0 with a message, and buf "", if tb has no frame to name. */
+static size_t format_statistic(const rc_traceback *tb, size_t bytes, size_t count,
+                               const rc_statistic_diff *diff, char *buf, size_t size,
+                               const char *what)
 {
-    appendf(buf, size, len, "%s:%" PRIu32 ": size=", tb->frames[0].filename, tb->frames[0].lineno);
-    rc_format_size((double)bytes, false, buf, size, len);
-}
-
-static void average(size_t bytes, size_t count, char *buf, size_t size, size_t *len)
-{
-    if (count == 0)
-        return;
-    appendf(buf, size, len, ", average=");
-    rc_format_size((double)bytes / (double)count, false, buf, size, len);
-}
-
-/* A statistic users can read: a traceback with a frame. Else a message. */
-static bool readable(const rc_traceback *tb, const char *what)
-{
-    if (tb && tb->nframes > 0 && tb->frames)
-        return true;
-    rc_set_error(RC_EINVAL, "%s: no statistic, or one without a frame", what);
-    return false;
+    size_t len = 0;
+    if (size)
+        buf[0] = '\0';
+    if (!tb || tb->nframes == 0 || !tb->frames) {
+        rc_set_error(RC_EINVAL, "%s: no statistic, or one without a frame", what);
+        return 0;
+    }
+    appendf(buf, size, &len, "%s:%" PRIu32 ": size=", tb->frames[0].filename, tb->frames[0].lineno);
+    rc_format_size((double)bytes, false, buf, size, &len);
+    if (diff) {
+        appendf(buf, size, &len, " (");
+        rc_format_size((double)diff->size_diff, true, buf, size, &len);
+        appendf(buf, size, &len, ")");
+    }
+    appendf(buf, size, &len, ", count=%zu", count);
+    if (diff)
+        appendf(buf, size, &len, " (%+" PRId64 ")", diff->count_diff);
+    if (count > 0) {
+        appendf(buf, size, &len, ", average=");
+        rc_format_size((double)bytes / (double)count, false, buf, size, &len);
+    }
+    return len;
 }
 
 size_t rc_statistic_format(const rc_statistic *stat, char *buf, size_t size)
 {
-    size_t len = 0;
-    if (size)
-        buf[0] = '\0';
-    if (!readable(stat ? &stat->traceback : NULL, "rc_statistic_format"))
-        return 0;
-    key_and_size(&stat->traceback, stat->size, buf, size, &len);
-    appendf(buf, size, &len, ", count=%zu", stat->count);
-    average(stat->size, stat->count, buf, size, &len);
-    return len;
+    return format_statistic(stat ? &stat->traceback : NULL, stat ? stat->size : 0,
+                            stat ? stat->count : 0, NULL, buf, size, "rc_statistic_format");
 }
 
 size_t rc_statistic_diff_format(const rc_statistic_diff *diff, char *buf, size_t size)
 {
-    size_t len = 0;
-    if (size)
-        buf[0] = '\0';
-    if (!readable(diff ? &diff->traceback : NULL, "rc_statistic_diff_format"))
-        return 0;
-    key_and_size(&diff->traceback, diff->size, buf, size, &len);
-    appendf(buf, size, &len, " (");
-    rc_format_size((double)diff->size_diff, true, buf, size, &len);
-    appendf(buf, size, &len, "), count=%zu (%+" PRId64 ")", diff->count, diff->count_diff);
-    average(diff->size, diff->count, buf, size, &len);
-    return len;
+    return format_statistic(diff ? &diff->traceback : NULL, diff ? diff->size : 0,
+                            diff ? diff->count : 0, diff, buf, size, "rc_statistic_diff_format");
 }
 
 /* ---- Traceback.format ----------------------------------------------------- */

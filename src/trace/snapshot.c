@@ -212,6 +212,15 @@ int rc_snapshot_add_trace(rc_snapshot *snap, size_t size, uint32_t traceback)
     return 0;
 }
 
+uint32_t rc_snapshot_longest_traceback(const rc_snapshot *snap)
+{
+    uint32_t longest = 0;
+    for (size_t i = 0; i < snap->ntracebacks; i++)
+        if (snap->tracebacks[i].count > longest)
+            longest = snap->tracebacks[i].count;
+    return longest;
+}
+
 /* ---- what users read ---------------------------------------------------- */
 
 size_t rc_snapshot_traceback_limit(const rc_snapshot *snap)

@@ -120,6 +120,9 @@ RC_INTERNAL uint32_t rc_snapshot_add_address(rc_snapshot *snap, uintptr_t addres
 RC_INTERNAL uint32_t rc_snapshot_add_traceback(rc_snapshot *snap, const uint32_t *items, size_t n);
 /* 0, or RC_ENOMEM / RC_EINVAL with a message. */
 RC_INTERNAL int rc_snapshot_add_trace(rc_snapshot *snap, size_t size, uint32_t traceback);
+/* The most items a traceback of snap has (0 if it has none): the room a
+ * copy of one traceback's run needs. */
+RC_INTERNAL uint32_t rc_snapshot_longest_traceback(const rc_snapshot *snap);
 
 static inline const char *rc_snapshot_string(const rc_snapshot *snap, uint32_t index)
 {
@@ -164,6 +167,8 @@ RC_INTERNAL rc_traceback rc_stats_key(const rc_stat_group *group, size_t i, rc_f
 RC_INTERNAL int rc_frame_compare(const rc_frame *a, const rc_frame *b);
 /* Traceback order: frame by frame, a prefix first. */
 RC_INTERNAL int rc_traceback_compare(const rc_traceback *a, const rc_traceback *b);
+/* Descending order of figures for qsort: -1 if a is larger. */
+static inline int rc_larger_first(uint64_t a, uint64_t b) { return a > b ? -1 : a < b; }
 
 /* tracemalloc's _format_size: "126 B", "12.3 KiB", "+2048 B"; appends to
  * buf (snprintf rules at buf + *len, size - *len) and advances *len by the

@@ -59,27 +59,19 @@ static void free_tables(traceback_tables *t)
 }
 
 /* Rebuilds the tracebacks (old ones in `old`) over frames: renumber[i] is
- * old traceback i's new index. */
+ * old traceback i's new index; run has room for the longest one. */
 static int rebuild_tracebacks(rc_snapshot *snap, const traceback_tables *old,
-                              const uint32_t *frame_of, uint32_t *renumber)
+                              const uint32_t *frame_of, uint32_t *renumber, uint32_t *run)
 {
-    uint32_t longest = 0;
-    for (size_t i = 0; i < old->ntracebacks; i++)
-        longest = old->tracebacks[i].count > longest ? old->tracebacks[i].count : longest;
-    uint32_t *run = rc_snap_alloc(longest * sizeof *run);
-    if (!run)
-        return RC_ENOMEM;
-    int status = 0;
-    for (size_t i = 0; i < old->ntracebacks && status == 0; i++) {
+    for (size_t i = 0; i < old->ntracebacks; i++) {
         const rc_snap_traceback *tb = &old->tracebacks[i];
         for (uint32_t k = 0; k < tb->count; k++)
             run[k] = frame_of[old->items[tb->first + k]];
         renumber[i] = rc_snapshot_add_traceback(snap, run, tb->count);
         if (renumber[i] == RC_SNAP_NONE)
-            status = RC_ENOMEM;
+            return RC_ENOMEM;
     }
-    rc_snap_free(run);
-    return status;
+    return 0;
 }
 
 /* Drops the frames and strings a failed symbolization added. */
@@ -94,11 +86,12 @@ int rc_snapshot_symbolize(rc_snapshot *snap)
 {
     uint32_t *frame_of = rc_snap_alloc(snap->naddresses * sizeof *frame_of);
     uint32_t *renumber = rc_snap_alloc(snap->ntracebacks * sizeof *renumber);
+    uint32_t *run = rc_snap_alloc(rc_snapshot_longest_traceback(snap) * sizeof *run);
     traceback_tables old = {0};
-    int status = frame_of && renumber ? resolve_addresses(snap, frame_of) : RC_ENOMEM;
+    int status = frame_of && renumber && run ? resolve_addresses(snap, frame_of) : RC_ENOMEM;
     if (status == 0) {
         swap_tables(snap, &old);
-        status = rebuild_tracebacks(snap, &old, frame_of, renumber);
+        status = rebuild_tracebacks(snap, &old, frame_of, renumber, run);
         if (status != 0)
             swap_tables(snap, &old); /* back to the address tracebacks */
     }
@@ -116,6 +109,7 @@ int rc_snapshot_symbolize(rc_snapshot *snap)
     free_tables(&old);
     rc_snap_free(frame_of);
     rc_snap_free(renumber);
+    rc_snap_free(run);
     return status;
 }
 

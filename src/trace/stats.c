@@ -266,15 +266,12 @@ int rc_traceback_compare(const rc_traceback *a, const rc_traceback *b)
     return a->nframes < b->nframes ? -1 : a->nframes > b->nframes;
 }
 
-/* Descending a, b: -1 if a is larger. */
-static int larger_first(size_t a, size_t b) { return a > b ? -1 : a < b; }
-
 static int statistic_order(const void *pa, const void *pb)
 {
     const rc_statistic *a = pa, *b = pb;
-    int c = larger_first(a->size, b->size);
+    int c = rc_larger_first(a->size, b->size);
     if (c == 0)
-        c = larger_first(a->count, b->count);
+        c = rc_larger_first(a->count, b->count);
     return c != 0 ? c : rc_traceback_compare(&a->traceback, &b->traceback);
 }
 

@@ -66,6 +66,9 @@ static inline bool same_frames(const rc_trace_frames *record, const void *const 
 
 static uint32_t slot_index(uint64_t slot) { return (uint32_t)slot; }
 
+/* The high half of a hash, as a slot holds it. */
+static uint64_t tag_of(uint64_t hash) { return hash & 0xffffffff00000000u; }
+
 /* ---- storage ------------------------------------------------------------- */
 
 static size_t record_bytes(size_t n)
@@ -123,7 +126,7 @@ static void slots_insert(uint64_t *slots, uint32_t mask, uint64_t hash, uint32_t
     uint32_t i = (uint32_t)hash & mask;
     while (slots[i] != 0)
         i = (i + 1) & mask;
-    slots[i] = (hash & 0xffffffff00000000u) | index;
+    slots[i] = tag_of(hash) | index;
 }
 
 /* Doubles the slot array (or makes the first), rehashing every record. */
@@ -167,14 +170,12 @@ static inline uint32_t intern(rc_heap *heap, const void *const *ips, size_t n)
 {
     rc_tb_table *t = &heap->trace.tracebacks;
     uint64_t hash = hash_frames(ips, n);
-    uint64_t tag = hash & 0xffffffff00000000u;
     if (t->mask) {
         for (uint32_t i = (uint32_t)hash & t->mask;; i = (i + 1) & t->mask) {
             uint64_t slot = t->slots[i];
             if (slot == 0)
                 break;
-            if ((slot & 0xffffffff00000000u) == tag &&
-                same_frames(t->records[slot_index(slot)], ips, n))
+            if (tag_of(slot) == tag_of(hash) && same_frames(t->records[slot_index(slot)], ips, n))
                 return slot_index(slot);
         }
     }
@@ -192,8 +193,7 @@ uint32_t rc_tb_intern1_slow(rc_heap *heap, const void *ip)
 {
     uint32_t index = intern(heap, &ip, 1);
     if (index)
-        heap->trace.tracebacks.sites[((uintptr_t)ip >> 2) % RC_TB_SITE_CACHE] =
-            (rc_tb_site){ip, index};
+        *rc_tb_site_of(&heap->trace.tracebacks, ip) = (rc_tb_site){ip, index};
     return index;
 }
 
@@ -222,15 +222,23 @@ size_t rc_tb_bytes(const rc_tb_table *t)
 
 /* ---- validation ------------------------------------------------------------ */
 
-static bool slot_reachable(const rc_tb_table *t, const rc_trace_frames *r)
+/* The probe for r's frames, from the slot their hash picks, meets r (under
+ * r's tag) before any other record with the same frames and before an empty
+ * slot: r is reachable and interned once. */
+static bool found_once(const rc_tb_table *t, const rc_trace_frames *r)
 {
     uint64_t hash = hash_frames(r->ip, r->nframes);
     for (uint32_t i = (uint32_t)hash & t->mask;; i = (i + 1) & t->mask) {
         uint64_t slot = t->slots[i];
         if (slot == 0)
             return false;
-        if (slot_index(slot) == r->id)
-            return (slot & 0xffffffff00000000u) == (hash & 0xffffffff00000000u);
+        if (slot_index(slot) - 1 >= t->count)
+            return false;
+        const rc_trace_frames *other = t->records[slot_index(slot)];
+        if (other == r)
+            return tag_of(slot) == tag_of(hash);
+        if (same_frames(other, r->ip, r->nframes))
+            return false;
     }
 }
 
@@ -266,18 +274,8 @@ bool rc_tb_validate(const rc_tb_table *t)
     for (uint32_t i = 1; i <= t->count; i++) {
         const rc_trace_frames *r = t->records[i];
         if (!r || r->id != i || r->nframes == 0 || r->nframes > RC_TRACE_MAX_FRAMES ||
-            !slot_reachable(t, r))
+            !found_once(t, r))
             return false;
-        /* interned once: looking the frames up finds this very record */
-        uint64_t hash = hash_frames(r->ip, r->nframes);
-        for (uint32_t s = (uint32_t)hash & t->mask;; s = (s + 1) & t->mask) {
-            const rc_trace_frames *other = t->records[slot_index(t->slots[s])];
-            if (same_frames(other, r->ip, r->nframes)) {
-                if (other != r)
-                    return false;
-                break;
-            }
-        }
     }
     return true;
 }

@@ -80,9 +80,14 @@ RC_INTERNAL size_t rc_trace_capture(rc_heap *heap, const void **ips, size_t max)
  * 0 with a message if memory is short; rc_tb_intern1 for one frame. */
 RC_INTERNAL uint32_t rc_tb_intern(rc_heap *heap, const void *const *ips, size_t n);
 RC_INTERNAL uint32_t rc_tb_intern1_slow(rc_heap *heap, const void *ip);
+/* The site cache's entry for call site ip. */
+static inline rc_tb_site *rc_tb_site_of(rc_tb_table *table, const void *ip)
+{
+    return &table->sites[((uintptr_t)ip >> 2) % RC_TB_SITE_CACHE];
+}
 static inline uint32_t rc_tb_intern1(rc_heap *heap, const void *ip)
 {
-    const rc_tb_site *site = &heap->trace.tracebacks.sites[((uintptr_t)ip >> 2) % RC_TB_SITE_CACHE];
+    const rc_tb_site *site = rc_tb_site_of(&heap->trace.tracebacks, ip);
     return RC_LIKELY(site->ip == ip) ? site->index : rc_tb_intern1_slow(heap, ip);
 }
 /* The record of index, NULL if there is none. */

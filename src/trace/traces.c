@@ -33,7 +33,10 @@
 
 #include <string.h>
 
-_Thread_local bool rc_trace_busy;
+/* The model again on the definition: GCC drops the declaration's when the
+ * definition lacks it, and this file's accesses (on every traced
+ * allocation) would then call __tls_get_addr in the shared library. */
+_Thread_local bool rc_trace_busy __attribute__((tls_model("initial-exec")));
 
 /* Spare side tables kept per class: enough for a pool that empties and
  * fills again (a loop allocating and freeing at a pool boundary), bounded
@@ -152,13 +155,12 @@ static inline void count_out(rc_trace_state *st, size_t size)
 
 /* ---- recording ---------------------------------------------------------- */
 
-/* Sets the trace of a block of heap (tb 0: untraced), replacing its old one;
- * false if a pool block's side table could not be had. */
-static bool set_trace(rc_heap *heap, void *user, size_t size, uint32_t tb)
+/* Sets the trace of raw block `block`, in arena (NULL: a large block), to
+ * (size, tb) (tb 0: untraced), replacing its old one; false if a pool
+ * block's side table could not be had. */
+static bool set_trace(rc_heap *heap, char *block, rc_arena *arena, size_t size, uint32_t tb)
 {
     rc_trace_state *st = &heap->trace;
-    char *block = rc_layout_raw(heap, user);
-    rc_arena *arena = rc_arena_map_get(block);
     if (!arena) {
         rc_large *h = (rc_large *)block - 1;
         if (h->trace_tb)
@@ -193,7 +195,8 @@ static RC_NOINLINE uint32_t traceback_here(rc_heap *heap, unsigned nframes)
 }
 
 /* set_trace's common case inline: a block with no trace yet in a pool that
- * has a side table. */
+ * has a side table. Other blocks go to set_trace with the block's arena, so
+ * that the arena map is read once. */
 static inline bool trace_new(rc_heap *heap, void *user, size_t size, uint32_t tb)
 {
     char *block = rc_layout_raw(heap, user);
@@ -210,7 +213,15 @@ static inline bool trace_new(rc_heap *heap, void *user, size_t size, uint32_t tb
             }
         }
     }
-    return set_trace(heap, user, size, tb);
+    return set_trace(heap, block, arena, size, tb);
+}
+
+/* Leaves a block untraced (forgetting a trace it had: a block resized in
+ * place). Off the common path. */
+static void set_untraced(rc_heap *heap, void *user, size_t size)
+{
+    char *block = rc_layout_raw(heap, user);
+    set_trace(heap, block, rc_arena_map_get(block), size, 0);
 }
 
 void rc_trace_hook_alloc(rc_heap *heap, void *block, size_t size)
@@ -221,7 +232,7 @@ void rc_trace_hook_alloc(rc_heap *heap, void *block, size_t size)
     if (RC_UNLIKELY(st->nframes == 0))
         return;
     if (RC_UNLIKELY(rc_trace_busy)) { /* the tracer's own allocation */
-        set_trace(heap, block, size, 0);
+        set_untraced(heap, block, size);
         return;
     }
     rc_trace_busy = true;
@@ -233,7 +244,7 @@ void rc_trace_hook_alloc(rc_heap *heap, void *block, size_t size)
         tb = traceback_here(heap, st->nframes);
     }
     if (RC_UNLIKELY(!tb || !trace_new(heap, block, size, tb))) {
-        set_trace(heap, block, size, 0);
+        set_untraced(heap, block, size);
         st->untraced_blocks++;
     }
     rc_trace_busy = false;

@@ -22,18 +22,13 @@ const rc_type rc_bytes_type = {
 
 void *rc_bytes_new(const void *data, size_t n)
 {
-    if ((!data && n) || n == SIZE_MAX) {
-        rc_set_error(RC_EINVAL, "rc_bytes_new: %s", data ? "too large" : "data is NULL");
+    if (!data && n) {
+        rc_set_error(RC_EINVAL, "rc_bytes_new: data is NULL");
         return NULL;
     }
-    rc_str_body *b = rc_new_var(&rc_bytes_type, n + 1);
-    if (!b)
-        return NULL;
-    b->len = n;
-    b->data = b->inline_data;
-    if (n)
+    rc_str_body *b = rc_strlike_alloc(&rc_bytes_type, n);
+    if (b && n)
         memcpy(b->data, data, n);
-    b->data[n] = '\0';
     return b;
 }
 
@@ -81,7 +76,8 @@ static bool view_source(void *obj, void **base, size_t *offset, size_t *len, con
         *len = v->len;
         return *base != NULL || (rc_set_error(RC_ESTATE, "%s: the view was cleared", fn), false);
     }
-    rc_set_error(RC_EINVAL, "%s: expected a bytes or view, got %s", fn, rc_types_name(obj));
+    char got[RC_TYPES_NAME_SIZE];
+    rc_set_error(RC_EINVAL, "%s: expected a bytes or view, got %s", fn, rc_types_name(obj, got));
     return false;
 }
 

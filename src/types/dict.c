@@ -74,10 +74,7 @@ int rc_dict_set(void *obj, void *key, void *value)
         rc_dict_table_insert(d, rc_incref(key), hash, rc_incref(value), slot);
         return 0;
     }
-    void **value_slot = rc_dict_value_slot(d->keys, (size_t)ix);
-    void *old = *value_slot;
-    *value_slot = rc_incref(value);
-    rc_decref(old);
+    rc_dict_table_replace_value(d, (size_t)ix, value);
     return 0;
 }
 
@@ -123,11 +120,8 @@ static int dict_take(void *obj, const void *key, void **value, const char *fn)
     int status = dict_find(obj, key, &ix, &slot, fn);
     if (status)
         return status;
-    if (ix == RC_DKIX_EMPTY) {
-        char buf[96];
-        return rc_set_error(RC_ENOTFOUND, "%s: key %s not found", fn,
-                            rc_types_describe(key, buf, sizeof buf));
-    }
+    if (ix == RC_DKIX_EMPTY)
+        return rc_dict_key_missing(key, fn);
     void *old_key;
     rc_dict_table_remove(obj, (size_t)ix, slot, &old_key, value, false);
     rc_decref(old_key);

@@ -60,11 +60,7 @@ static void *dict_view_list(const void *d, enum view view, const char *fn)
         if (status)
             break;
     }
-    if (status == 0)
-        return list;
-    rc_decref(list);
-    rc_types_prefix_error(status, fn);
-    return NULL;
+    return rc_types_finish(list, status, fn);
 }
 
 void *rc_dict_keys(const void *d) { return dict_view_list(d, KEYS, "rc_dict_keys"); }

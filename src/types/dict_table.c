@@ -108,15 +108,9 @@ typedef enum { NO_MATCH, MATCH, CHANGED } match_result;
 static match_result compare(rc_dict_body *d, rc_dict_table *k, size_t ix, void *ek, const void *key,
                             rc_types_match_fn match)
 {
-    if (!match)
-        return NO_MATCH;
-    if (match == rc_types_match_equal) {
-        const rc_type *type = rc_type_of(ek);
-        if (type != rc_type_of(key) || !type->equal)
-            return NO_MATCH;
-        if (rc_types_pure_equal(type))
-            return type->equal(ek, key) ? MATCH : NO_MATCH;
-    }
+    int quick = rc_types_match_quick(ek, key, match);
+    if (quick >= 0)
+        return quick ? MATCH : NO_MATCH;
     uint64_t version = d->version;
     rc_incref(ek);
     bool equal = match(ek, key);
@@ -344,6 +338,14 @@ void rc_dict_table_insert(rc_dict_body *d, void *key, uint64_t hash, void *value
     d->version++;
 }
 
+void rc_dict_table_replace_value(rc_dict_body *d, size_t ix, void *value)
+{
+    void **slot = rc_dict_value_slot(d->keys, ix);
+    void *old = *slot;
+    *slot = rc_incref(value);
+    rc_decref(old);
+}
+
 void rc_dict_table_remove(rc_dict_body *d, size_t ix, size_t slot, void **key, void **value,
                           bool quiet)
 {
@@ -459,7 +461,8 @@ int rc_dict_table_validate(rc_dict_body *d)
 
 /* ---- messages ---- */
 
-const char *rc_types_describe(const void *key, char *buf, size_t size)
+/* A short description of a key: 42, 'text', <Node object at 0x...>. */
+static const char *describe(const void *key, char *buf, size_t size)
 {
     const rc_type *type = key ? rc_type_of(key) : NULL;
     if (!key)
@@ -471,4 +474,10 @@ const char *rc_types_describe(const void *key, char *buf, size_t size)
     else
         snprintf(buf, size, "<%s object at %p>", type->name ? type->name : "?", key);
     return buf;
+}
+
+int rc_dict_key_missing(const void *key, const char *fn)
+{
+    char buf[96];
+    return rc_set_error(RC_ENOTFOUND, "%s: key %s not found", fn, describe(key, buf, sizeof buf));
 }

@@ -136,6 +136,9 @@ RC_INTERNAL int rc_dict_table_find_or_reserve(rc_dict_body *d, const void *key, 
  * caller's references to key and value. */
 RC_INTERNAL void rc_dict_table_insert(rc_dict_body *d, void *key, uint64_t hash, void *value,
                                       size_t slot);
+/* Stores value (increfed) in live entry ix, whose key stays, then drops
+ * the old value. */
+RC_INTERNAL void rc_dict_table_replace_value(rc_dict_body *d, size_t ix, void *value);
 /* Unlinks entry ix (named by index slot `slot`) and returns its key and
  * value references in *key and *value for the caller to drop. `quiet`
  * keeps the version (weak containers' callbacks, so that iterations go on:
@@ -166,7 +169,8 @@ RC_INTERNAL rc_iter rc_dict_table_iter(const void *container, const rc_dict_body
 /* Checks the invariants above; 0 if they hold, else -1 with a message. */
 RC_INTERNAL int rc_dict_table_validate(rc_dict_body *d);
 
-/* A short description of a key for messages: 42, 'text', <Node object>. */
-RC_INTERNAL const char *rc_types_describe(const void *key, char *buf, size_t size);
+/* RC_ENOTFOUND with "<fn>: key ... not found", the key shown as 42, 'text'
+ * or <Node object at 0x...>. */
+RC_INTERNAL int rc_dict_key_missing(const void *key, const char *fn);
 
 #endif

@@ -25,12 +25,7 @@ static bool append_one(void *obj, void *arg)
 /* The gathered list, or NULL (list dropped, message set) on failure. */
 static void *finish(gather *g, int walk_status, const char *fn)
 {
-    int status = g->status ? g->status : walk_status;
-    if (status == 0)
-        return g->list;
-    rc_decref(g->list);
-    rc_types_prefix_error(status, fn);
-    return NULL;
+    return rc_types_finish(g->list, g->status ? g->status : walk_status, fn);
 }
 
 void *rc_gc_get_objects(int generation)
@@ -74,13 +69,8 @@ void *rc_gc_garbage_list(void)
     if (!list)
         return NULL;
     /* by index: an append may run a collection that adds to the garbage */
-    for (size_t i = 0; i < rc_gc_garbage_len(); i++) {
-        int status = rc_list_append(list, rc_gc_garbage_item(i));
-        if (status) {
-            rc_decref(list);
-            rc_types_prefix_error(status, "rc_gc_garbage_list");
-            return NULL;
-        }
-    }
-    return list;
+    int status = 0;
+    for (size_t i = 0; status == 0 && i < rc_gc_garbage_len(); i++)
+        status = rc_list_append(list, rc_gc_garbage_item(i));
+    return rc_types_finish(list, status, "rc_gc_garbage_list");
 }

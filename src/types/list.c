@@ -199,17 +199,23 @@ int rc_list_set(void *obj, size_t i, void *item)
     return 0;
 }
 
-void *rc_list_pop(void *obj, size_t i)
+/* Removes item i (checked by the caller) and returns the list's
+ * reference to it. */
+static void *list_take(rc_list_body *list, size_t i)
 {
-    if (rc_list_mutable(obj, "rc_list_pop") || !list_index_ok(obj, i, "rc_list_pop"))
-        return NULL;
-    rc_list_body *list = obj;
     void *item = list->items[i];
     size_t n = list->len;
     memmove(&list->items[i], &list->items[i + 1], (n - 1 - i) * sizeof(void *));
     list_resize(list, n - 1); /* a shrink: cannot fail */
     note_change(list);
     return item;
+}
+
+void *rc_list_pop(void *obj, size_t i)
+{
+    if (rc_list_mutable(obj, "rc_list_pop") || !list_index_ok(obj, i, "rc_list_pop"))
+        return NULL;
+    return list_take(obj, i);
 }
 
 int rc_list_delete(void *obj, size_t i)
@@ -219,7 +225,7 @@ int rc_list_delete(void *obj, size_t i)
         return err;
     if (!list_index_ok(obj, i, "rc_list_delete"))
         return RC_EINVAL;
-    rc_decref(rc_list_pop(obj, i));
+    rc_decref(list_take(obj, i));
     return 0;
 }
 

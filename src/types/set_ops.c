@@ -30,16 +30,6 @@ static bool operands_ok(const void *a, const void *b, const char *fn)
     return rc_types_check(a, &rc_set_type, fn) && rc_types_check(b, &rc_set_type, fn);
 }
 
-/* result, or NULL (result dropped, message prefixed with fn) on failure. */
-static void *finish(void *result, int status, const char *fn)
-{
-    if (status == 0)
-        return result;
-    rc_decref(result);
-    rc_types_prefix_error(status, fn);
-    return NULL;
-}
-
 void *rc_set_union(const void *a, const void *b)
 {
     if (!operands_ok(a, b, "rc_set_union"))
@@ -50,7 +40,7 @@ void *rc_set_union(const void *a, const void *b)
     int status = add_all(result, a, NULL);
     if (status == 0)
         status = add_all(result, b, NULL);
-    return finish(result, status, "rc_set_union");
+    return rc_types_finish(result, status, "rc_set_union");
 }
 
 void *rc_set_intersection(const void *a, const void *b)
@@ -63,5 +53,5 @@ void *rc_set_intersection(const void *a, const void *b)
     /* CPython's order: iterate the smaller, look each key up in the other */
     const void *small = rc_set_len(a) <= rc_set_len(b) ? a : b;
     int status = add_all(result, small, small == a ? b : a);
-    return finish(result, status, "rc_set_intersection");
+    return rc_types_finish(result, status, "rc_set_intersection");
 }

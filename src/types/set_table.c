@@ -23,15 +23,9 @@ static match_result compare(rc_set_body *s, rc_set_entry *entry, const void *key
                             rc_types_match_fn match)
 {
     void *ek = entry->key;
-    if (!match)
-        return NO_MATCH;
-    if (match == rc_types_match_equal) {
-        const rc_type *type = rc_type_of(ek);
-        if (type != rc_type_of(key) || !type->equal)
-            return NO_MATCH;
-        if (rc_types_pure_equal(type))
-            return type->equal(ek, key) ? MATCH : NO_MATCH;
-    }
+    int quick = rc_types_match_quick(ek, key, match);
+    if (quick >= 0)
+        return quick ? MATCH : NO_MATCH;
     rc_set_entry *table = s->table;
     uint64_t version = s->version;
     rc_incref(ek);

@@ -43,12 +43,10 @@ size_t rc_sizeof(const void *obj)
         return base + ((const rc_tuple_body *)obj)->len * sizeof(void *);
     if (type == &rc_list_type)
         return base + ((const rc_list_body *)obj)->cap * sizeof(void *);
-    if (type == &rc_dict_type)
+    if (type == &rc_dict_type || type == &rc_weakvaluedict_type || type == &rc_weakkeydict_type)
         return base + rc_dict_table_bytes(obj);
     if (type == &rc_set_type || type == &rc_weakset_type)
         return base + rc_set_table_bytes(obj);
-    if (type == &rc_weakvaluedict_type || type == &rc_weakkeydict_type)
-        return base + rc_dict_table_bytes(obj);
     return base;
 }
 

@@ -49,13 +49,14 @@ const rc_type rc_str_type = {
     .equal = rc_strlike_equal,
 };
 
-void *rc_str_alloc(size_t n)
+void *rc_strlike_alloc(const rc_type *type, size_t n)
 {
     if (n == SIZE_MAX) {
-        rc_set_error(RC_ENOMEM, "rc_str_new: a str of %zu bytes is too large", n);
+        rc_set_error(RC_ENOMEM, "rc_%s_new: a %s of %zu bytes is too large", type->name, type->name,
+                     n);
         return NULL;
     }
-    rc_str_body *s = rc_new_var(&rc_str_type, n + 1);
+    rc_str_body *s = rc_new_var(type, n + 1);
     if (!s)
         return NULL;
     s->len = n;
@@ -81,7 +82,7 @@ void *rc_str_new(const char *text, size_t n)
         rc_set_error(RC_EINVAL, "rc_str_new: text is NULL");
         return NULL;
     }
-    rc_str_body *s = rc_str_alloc(n);
+    rc_str_body *s = rc_strlike_alloc(&rc_str_type, n);
     if (s && n)
         memcpy(s->data, text, n);
     return s;
@@ -128,7 +129,7 @@ void *rc_str_concat(const void *a, const void *b)
         rc_set_error(RC_ENOMEM, "rc_str_concat: result too large");
         return NULL;
     }
-    rc_str_body *s = rc_str_alloc(x->len + y->len);
+    rc_str_body *s = rc_strlike_alloc(&rc_str_type, x->len + y->len);
     if (!s)
         return NULL;
     memcpy(s->data, x->data, x->len);
@@ -144,8 +145,9 @@ static bool join_measure(const rc_str_body *sep, void *const *items, size_t n, s
     for (size_t i = 0; i < n; i++) {
         const rc_str_body *item = items[i];
         if (!rc_is_str(item)) {
+            char got[RC_TYPES_NAME_SIZE];
             rc_set_error(RC_EINVAL, "rc_str_join: item %zu is %s, not a str", i,
-                         rc_types_name(item));
+                         rc_types_name(item, got));
             return false;
         }
         size_t add = item->len + (i ? sep->len : 0);
@@ -179,7 +181,7 @@ void *rc_str_join(const void *sep, const void *seq)
     if (!rc_types_check(sep, &rc_str_type, "rc_str_join") ||
         !rc_types_items(seq, &items, &n, "rc_str_join") || !join_measure(sep, items, n, &total))
         return NULL;
-    rc_str_body *s = rc_str_alloc(total);
+    rc_str_body *s = rc_strlike_alloc(&rc_str_type, total);
     if (!s)
         return NULL;
     /* an allocation that found memory short ran a collection, whose

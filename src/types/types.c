@@ -25,45 +25,27 @@ void rc_types_fini(rc_heap *heap)
     memset(&heap->types, 0, sizeof heap->types);
 }
 
-const char *rc_types_name(const void *obj)
+/* The article for a type name: "a list", "an int". */
+static const char *article(const char *name)
+{
+    return name[0] && strchr("aeiou", name[0]) ? "an" : "a";
+}
+
+const char *rc_types_name(const void *obj, char *buf)
 {
     if (!obj)
         return "NULL";
     const rc_type *type = rc_type_of(obj);
     const char *name = type && type->name && type->name[0] ? type->name : "?";
-    /* the common names, without a buffer */
-    static const char *const names[][2] = {{"int", "an int"},
-                                           {"str", "a str"},
-                                           {"bytes", "a bytes"},
-                                           {"view", "a view"},
-                                           {"tuple", "a tuple"},
-                                           {"list", "a list"},
-                                           {"strbuilder", "a strbuilder"},
-                                           {"dict", "a dict"},
-                                           {"set", "a set"},
-                                           {"weakvaluedict", "a weakvaluedict"},
-                                           {"weakkeydict", "a weakkeydict"},
-                                           {"weakset", "a weakset"}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(name, names[i][0]) == 0)
-            return names[i][1];
-    }
-    return name;
+    snprintf(buf, RC_TYPES_NAME_SIZE, "%s %s", article(name), name);
+    return buf;
 }
 
-bool rc_types_check(const void *obj, const rc_type *type, const char *fn)
+bool rc_types_check_slow(const void *obj, const rc_type *type, const char *fn)
 {
-    if (RC_LIKELY(obj && rc_type_of(obj) == type))
-        return true;
-    if (!obj) {
-        rc_set_error(RC_EINVAL, "%s: expected %s %s, got NULL", fn, rc_types_article(type->name),
-                     type->name);
-    } else {
-        const rc_type *got = rc_type_of(obj);
-        const char *name = got && got->name && got->name[0] ? got->name : "?";
-        rc_set_error(RC_EINVAL, "%s: expected %s %s, got %s %s", fn, rc_types_article(type->name),
-                     type->name, rc_types_article(name), name);
-    }
+    char got[RC_TYPES_NAME_SIZE];
+    rc_set_error(RC_EINVAL, "%s: expected %s %s, got %s", fn, article(type->name), type->name,
+                 rc_types_name(obj, got));
     return false;
 }
 
@@ -76,6 +58,15 @@ int rc_types_prefix_error(int code, const char *fn)
         return code;
     snprintf(message, sizeof message, "%s", last);
     return rc_set_error(code, "%s: %s", fn, message);
+}
+
+void *rc_types_finish(void *obj, int status, const char *fn)
+{
+    if (status == 0)
+        return obj;
+    rc_decref(obj);
+    rc_types_prefix_error(status, fn);
+    return NULL;
 }
 
 /* ---- SipHash-1-3 (CPython's default string hash since 3.11) ---------- */
@@ -165,11 +156,6 @@ bool rc_types_match_equal(const void *entry_key, const void *key)
     return rc_equal(entry_key, key);
 }
 
-bool rc_types_pure_equal(const rc_type *type)
-{
-    return type == &rc_int_type || type == &rc_str_type || type == &rc_bytes_type;
-}
-
 bool rc_types_items(const void *seq, void *const **items, size_t *len, const char *fn)
 {
     const rc_type *type = rc_type_of(seq);
@@ -185,7 +171,8 @@ bool rc_types_items(const void *seq, void *const **items, size_t *len, const cha
         *len = tuple->len;
         return true;
     }
-    rc_set_error(RC_EINVAL, "%s: expected a list or tuple, got %s", fn, rc_types_name(seq));
+    char got[RC_TYPES_NAME_SIZE];
+    rc_set_error(RC_EINVAL, "%s: expected a list or tuple, got %s", fn, rc_types_name(seq, got));
     *items = NULL;
     *len = 0;
     return false;

@@ -56,20 +56,23 @@ typedef struct rc_list_body {
  * message naming fn (list.c). */
 RC_INTERNAL int rc_list_mutable(const void *obj, const char *fn);
 
-/* The article for a type name: "a list", "an int". */
-static inline const char *rc_types_article(const char *name)
-{
-    return name[0] && strchr("aeiou", name[0]) ? "an" : "a";
-}
-/* "NULL", "an int", "a list": what a message says an argument was. */
-RC_INTERNAL const char *rc_types_name(const void *obj);
+/* "NULL", "an int", "a list", "a Node": what a message says an argument
+ * was; written in buf (RC_TYPES_NAME_SIZE bytes) but for "NULL". */
+enum { RC_TYPES_NAME_SIZE = 64 };
+RC_INTERNAL const char *rc_types_name(const void *obj, char *buf);
 
 RC_INTERNAL int rc_types_init(rc_heap *heap);
 RC_INTERNAL void rc_types_fini(rc_heap *heap);
 
 /* True if obj is an object of type; otherwise sets RC_EINVAL with
- * "<fn>: expected a <type>, got a <other type>" (or "got NULL"). */
-RC_INTERNAL bool rc_types_check(const void *obj, const rc_type *type, const char *fn);
+ * "<fn>: expected a <type>, got a <other type>" (or "got NULL"). Every
+ * public function starts with it: inline, the message out of line. */
+RC_INTERNAL bool rc_types_check_slow(const void *obj, const rc_type *type, const char *fn);
+static inline __attribute__((always_inline)) bool
+rc_types_check(const void *obj, const rc_type *type, const char *fn)
+{
+    return RC_LIKELY(obj && rc_type_of(obj) == type) || rc_types_check_slow(obj, type, fn);
+}
 
 /* Compares a hash table entry's key with a looked-up key (called only when
  * their hashes are equal and they are not the same object). It may run
@@ -77,18 +80,41 @@ RC_INTERNAL bool rc_types_check(const void *obj, const rc_type *type, const char
  * the table changed. rc_types_match_equal is rc_equal. */
 typedef bool (*rc_types_match_fn)(const void *entry_key, const void *key);
 RC_INTERNAL bool rc_types_match_equal(const void *entry_key, const void *key);
-/* Whether rc_equal on two objects of type can run no user code. */
-RC_INTERNAL bool rc_types_pure_equal(const rc_type *type);
+/* What match(entry_key, key) gives when it is known without running user
+ * code (1 or 0), else -1: the caller calls match, holding entry_key.
+ * match NULL is identity only (0). For rc_types_match_equal, objects of
+ * different types or without an equal hook are unequal, and ints, strs
+ * and bytes compare without user code. */
+static inline int rc_types_match_quick(const void *entry_key, const void *key,
+                                       rc_types_match_fn match)
+{
+    if (!match)
+        return 0;
+    if (match != rc_types_match_equal)
+        return -1;
+    const rc_type *type = rc_type_of(entry_key);
+    if (type != rc_type_of(key) || !type->equal)
+        return 0;
+    if (type == &rc_int_type || type == &rc_str_type || type == &rc_bytes_type)
+        return type->equal(entry_key, key);
+    return -1;
+}
 
 /* Puts "<fn>: " before the calling thread's last error message (unless it
  * starts so already); returns code. For a failure of a call made inside fn. */
 RC_INTERNAL int rc_types_prefix_error(int code, const char *fn);
 
+/* The end of a maker that fills a new object with calls that may fail:
+ * obj if status is 0, else NULL, obj dropped and the message prefixed
+ * with fn (rc_types_prefix_error). */
+RC_INTERNAL void *rc_types_finish(void *obj, int status, const char *fn);
+
 /* SipHash-1-3 of n bytes (fixed key): str and bytes hash alike. */
 RC_INTERNAL uint64_t rc_types_hash_bytes(const void *data, size_t n);
 
-/* A new str of n bytes, uninitialized but for the final NUL. */
-RC_INTERNAL void *rc_str_alloc(size_t n);
+/* A new str or bytes (type) of n bytes, uninitialized but for the final
+ * NUL. */
+RC_INTERNAL void *rc_strlike_alloc(const rc_type *type, size_t n);
 /* A new str taking over buf (a raw block of at least n + 1 bytes, with
  * buf[n] == '\0'); on failure (NULL) buf stays the caller's. */
 RC_INTERNAL void *rc_str_adopt(char *buf, size_t n);

@@ -75,4 +75,25 @@ RC_INTERNAL void rc_weakdict_remove(rc_dict_body *d, size_t ix, size_t slot, boo
 RC_INTERNAL void rc_weakdict_value_died(rc_weakref *ref, void *arg);
 RC_INTERNAL void rc_weakdict_key_died(rc_weakref *ref, void *arg);
 
+/* The public operations of both dict-based types, fn naming the caller
+ * in messages: obj must be a weak value dict (weak_values) or a weak key
+ * dict, else RC_EINVAL. */
+/* 0 if obj is of the type and key is not NULL, else RC_EINVAL. */
+RC_INTERNAL int rc_weakdict_key_ok(const void *obj, const void *key, bool weak_values,
+                                   const char *fn);
+/* Looks key (hash given) up, by equality of the key objects or, in a
+ * weak key dict, of the live referents: 0 with *ix its entry number or
+ * RC_DKIX_EMPTY, or RC_ESTATE with a message. */
+RC_INTERNAL int rc_weakdict_find(const void *obj, const void *key, uint64_t hash, bool weak_values,
+                                 ptrdiff_t *ix, size_t *slot, const char *fn);
+RC_INTERNAL void *rc_weakdict_get(const void *obj, const void *key, bool weak_values,
+                                  const char *fn);
+RC_INTERNAL int rc_weakdict_del(void *obj, const void *key, bool weak_values, const char *fn);
+RC_INTERNAL size_t rc_weakdict_len(const void *obj, bool weak_values, const char *fn);
+RC_INTERNAL rc_iter rc_weakdict_iter(const void *obj, bool weak_values, const char *fn);
+/* The next entry whose referent lives (dead ones are skipped): the key and
+ * value as the user stored them. */
+RC_INTERNAL int rc_weakdict_next(rc_iter *it, void **key, void **value, bool weak_values,
+                                 const char *fn);
+
 #endif

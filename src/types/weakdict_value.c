@@ -23,17 +23,10 @@ const rc_type rc_weakvaluedict_type = {
 
 void *rc_weakvaluedict_new(void) { return rc_new(&rc_weakvaluedict_type); }
 
-static int wvd_key_ok(const void *d, const void *key, const char *fn)
-{
-    if (!rc_types_check(d, &rc_weakvaluedict_type, fn))
-        return RC_EINVAL;
-    return key ? 0 : rc_set_error(RC_EINVAL, "%s: key is NULL", fn);
-}
-
 int rc_weakvaluedict_set(void *obj, void *key, void *value)
 {
     static const char fn[] = "rc_weakvaluedict_set";
-    int status = wvd_key_ok(obj, key, fn);
+    int status = rc_weakdict_key_ok(obj, key, true, fn);
     if (status)
         return status;
     if (!value)
@@ -63,80 +56,33 @@ int rc_weakvaluedict_set(void *obj, void *key, void *value)
     return 0;
 }
 
-/* Looks key up: 0 with *ix its entry number or RC_DKIX_EMPTY, or a
- * negative RC_E* code with a message. */
-static int wvd_find(const void *obj, const void *key, ptrdiff_t *ix, size_t *slot, const char *fn)
+void *rc_weakvaluedict_get(const void *d, const void *key)
 {
-    int status = wvd_key_ok(obj, key, fn);
-    if (status)
-        return status;
-    rc_dict_body *d = (rc_dict_body *)obj; /* a lookup changes nothing */
-    *ix = rc_dict_table_find(d, key, rc_hash(key), rc_types_match_equal, slot, fn);
-    return *ix == RC_DKIX_ERROR ? RC_ESTATE : 0;
+    return rc_weakdict_get(d, key, true, "rc_weakvaluedict_get");
 }
 
-void *rc_weakvaluedict_get(const void *obj, const void *key)
+int rc_weakvaluedict_del(void *d, const void *key)
 {
-    ptrdiff_t ix;
-    size_t slot;
-    if (wvd_find(obj, key, &ix, &slot, "rc_weakvaluedict_get") || ix < 0)
-        return NULL;
-    return rc_weakdict_referent(*rc_dict_value_slot(((const rc_dict_body *)obj)->keys, (size_t)ix));
+    return rc_weakdict_del(d, key, true, "rc_weakvaluedict_del");
 }
 
-int rc_weakvaluedict_del(void *obj, const void *key)
+size_t rc_weakvaluedict_len(const void *d)
 {
-    ptrdiff_t ix;
-    size_t slot;
-    int status = wvd_find(obj, key, &ix, &slot, "rc_weakvaluedict_del");
-    if (status)
-        return status;
-    if (ix == RC_DKIX_EMPTY) {
-        char buf[96];
-        return rc_set_error(RC_ENOTFOUND, "rc_weakvaluedict_del: key %s not found",
-                            rc_types_describe(key, buf, sizeof buf));
-    }
-    rc_weakdict_remove(obj, (size_t)ix, slot, true, false);
-    return 0;
+    return rc_weakdict_len(d, true, "rc_weakvaluedict_len");
 }
 
-size_t rc_weakvaluedict_len(const void *obj)
+void rc_weakvaluedict_clear(void *d)
 {
-    return rc_types_check(obj, &rc_weakvaluedict_type, "rc_weakvaluedict_len")
-               ? ((const rc_dict_body *)obj)->used
-               : 0;
+    if (rc_types_check(d, &rc_weakvaluedict_type, "rc_weakvaluedict_clear"))
+        rc_weakdict_clear(d, true, false);
 }
 
-void rc_weakvaluedict_clear(void *obj)
+rc_iter rc_weakvaluedict_iter(const void *d)
 {
-    if (rc_types_check(obj, &rc_weakvaluedict_type, "rc_weakvaluedict_clear"))
-        rc_weakdict_clear(obj, true, false);
-}
-
-rc_iter rc_weakvaluedict_iter(const void *obj)
-{
-    if (!rc_types_check(obj, &rc_weakvaluedict_type, "rc_weakvaluedict_iter"))
-        return (rc_iter){.container = NULL};
-    return rc_dict_table_iter(obj, obj);
+    return rc_weakdict_iter(d, true, "rc_weakvaluedict_iter");
 }
 
 int rc_weakvaluedict_next(rc_iter *it, void **key, void **value)
 {
-    if (!it)
-        return rc_set_error(RC_EINVAL, "rc_weakvaluedict_next: it is NULL");
-    if (!rc_types_check(it->container, &rc_weakvaluedict_type, "rc_weakvaluedict_next"))
-        return RC_EINVAL;
-    void *k, *w;
-    int status;
-    while ((status = rc_dict_table_iter_next(it, it->container, &k, &w)) > 0) {
-        void *referent = rc_weakdict_referent(w);
-        if (!referent) /* died; its callback has not run yet */
-            continue;
-        if (key)
-            *key = k;
-        if (value)
-            *value = referent;
-        return 1;
-    }
-    return status;
+    return rc_weakdict_next(it, key, value, true, "rc_weakvaluedict_next");
 }

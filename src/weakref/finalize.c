@@ -9,15 +9,10 @@
  */
 #include "weak_internal.h"
 
-static void finalizer_traverse(void *self, rc_visit_fn visit, void *arg)
-{
-    (void)self, (void)visit, (void)arg;
-}
-
 static const rc_type finalizer_type = {
     .name = "finalize",
     .size = sizeof(struct rc_finalizer),
-    .traverse = finalizer_traverse,
+    .traverse = rc_weak_traverse,
     .flags = RC_TYPE_INTERNAL_WEAKREF,
 };
 

@@ -33,6 +33,11 @@ struct rc_finalizer {
     bool atexit;
 };
 
+/* The traverse of the weak reference and finalizer types: they hold no
+ * references, and are tracked only so that a collection can tell whether a
+ * weak reference is itself unreachable. */
+RC_INTERNAL void rc_weak_traverse(void *self, rc_visit_fn visit, void *arg);
+
 RC_INTERNAL int rc_weak_init(rc_heap *heap);
 RC_INTERNAL void rc_weak_fini(rc_heap *heap);
 /* Runs the live finalizers marked atexit, newest first (heap teardown). */

@@ -9,17 +9,15 @@
  */
 #include "weak_internal.h"
 
-static void weakref_traverse(void *self, rc_visit_fn visit, void *arg)
+void rc_weak_traverse(void *self, rc_visit_fn visit, void *arg)
 {
-    /* Holds no references; tracked so that the collector knows whether the
-     * weak reference itself is unreachable. */
     (void)self, (void)visit, (void)arg;
 }
 
 static const rc_type weakref_type = {
     .name = "weakref",
     .size = sizeof(struct rc_weakref),
-    .traverse = weakref_traverse,
+    .traverse = rc_weak_traverse,
     .flags = RC_TYPE_INTERNAL_WEAKREF,
 };
 

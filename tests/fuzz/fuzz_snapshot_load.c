@@ -1,9 +1,9 @@
 /* fuzz_snapshot_load.c: libFuzzer target for the snapshot loader.
  *
  * Each input is loaded twice: as it is (the header checks: magic, version,
- * length, checksum) and with its header re-sealed (length and CRC-32 made to
- * match the body), so that mutations reach the body's parser instead of
- * dying at the checksum. A snapshot that loads is then examined the ways a
+ * length, checksum) and with its header re-sealed (rewritten to match the
+ * body), so that mutations reach the body's parser instead of dying at the
+ * checksum. A snapshot that loads is then examined the ways a
  * user would (every statistic, a comparison with itself, filters, every
  * trace, formatting) and dumped again: its encoding must load back to the
  * same bytes. A failed load must leave a message. Source lines are not
@@ -87,12 +87,6 @@ static void load(const uint8_t *data, size_t size)
     rc_snapshot_free(snap);
 }
 
-static void put_le(uint8_t *at, uint64_t value, int n)
-{
-    for (int i = 0; i < n; i++)
-        at[i] = (uint8_t)(value >> (8 * i));
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -101,9 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     uint8_t *copy = malloc(size);
     memcpy(copy, data, size);
-    size_t body = size - RC_DUMP_HEADER_SIZE;
-    put_le(copy + 12, rc_dump_crc32(copy + RC_DUMP_HEADER_SIZE, body), 4);
-    put_le(copy + 16, body, 8);
+    rc_dump_seal(copy, size);
     load(copy, size);
     free(copy);
     return 0;

@@ -36,21 +36,12 @@ static void write_snapshot(const char *name, rc_snapshot *snap)
     rc_snapshot_free(snap);
 }
 
-static void put_le(uint8_t *at, uint64_t value, int n)
-{
-    for (int i = 0; i < n; i++)
-        at[i] = (uint8_t)(value >> (8 * i));
-}
-
 /* A file around a hand-made body, header sealed. */
 static void write_body(const char *name, const char *body, size_t len)
 {
     uint8_t file[512] = {0};
-    memcpy(file, RC_DUMP_MAGIC, RC_DUMP_MAGIC_SIZE);
-    put_le(file + 8, RC_DUMP_VERSION, 2);
-    put_le(file + 12, rc_dump_crc32(body, len), 4);
-    put_le(file + 16, len, 8);
     memcpy(file + RC_DUMP_HEADER_SIZE, body, len);
+    rc_dump_seal(file, RC_DUMP_HEADER_SIZE + len);
     write_file(name, file, RC_DUMP_HEADER_SIZE + len);
 }
 
@@ -135,9 +126,9 @@ static void edge_cases(void)
     BODY("missing-section", "\x01S\x00"
                             "F\x00");
     BODY("limit-only", "\x05");
-    uint8_t header[RC_DUMP_HEADER_SIZE] = {0};
-    memcpy(header, RC_DUMP_MAGIC, RC_DUMP_MAGIC_SIZE);
-    put_le(header + 8, 2, 2);
+    uint8_t header[RC_DUMP_HEADER_SIZE];
+    rc_dump_seal(header, sizeof header);
+    header[8] = 2; /* version 2 */
     write_file("version-2", header, sizeof header);
     write_file("bad-magic", "RCSNAP\n\n\x01\x00", 10);
     write_file("short-header", RC_DUMP_MAGIC "\x01\x00\x00", 11);
