@@ -128,8 +128,12 @@ RC_API void *rc_malloc(size_t size);
 RC_API void *rc_calloc(size_t count, size_t size);
 /* Resizes block (NULL: rc_malloc); the block may move to the current heap
  * (on a debug heap it always moves, and the old block is checked).
- * On failure returns NULL and leaves block untouched. size 0 returns a
- * minimal block, as rc_malloc(0) does. */
+ * On failure returns NULL and leaves block untouched. Unlike rc_malloc it
+ * does not collect cycles to find memory (nor run the finalizers and weak
+ * reference callbacks a collection may run), so that no user code can
+ * reach the block while it moves; a caller short of memory may
+ * rc_gc_collect and retry. size 0 returns a minimal block, as rc_malloc(0)
+ * does. */
 RC_API void *rc_realloc(void *block, size_t size);
 /* Frees a block of any heap; NULL is ignored. Freeing an object (use
  * rc_decref), a pointer reclaim did not allocate, or a block twice stops the

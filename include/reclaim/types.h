@@ -147,11 +147,7 @@ RC_API bool rc_is_tuple(const void *obj);
  * list_resize: after appends 0, 4, 8, 16, 24, 32, 40, 52, 64, 76, ... */
 RC_API void *rc_list_new(void);
 RC_API bool rc_is_list(const void *obj);
-/* 0, RC_EINVAL (not a list, item NULL) or RC_ENOMEM. Items are increfed.
- * A reallocation of the item array that runs short of memory collects
- * cycles, which may run finalizers and weak reference callbacks; while it
- * lasts, every function here that changes the list (append, insert, set,
- * pop, delete, clear, sort) fails with RC_ESTATE and a message. */
+/* 0, RC_EINVAL (not a list, item NULL) or RC_ENOMEM. Items are increfed. */
 RC_API int rc_list_append(void *list, void *item);
 /* Inserts before index i; i >= length appends (as list.insert does). */
 RC_API int rc_list_insert(void *list, size_t i, void *item);

@@ -30,8 +30,9 @@ RC_INTERNAL int rc_alloc_init(rc_heap *heap, const rc_heap_options *options);
 RC_INTERNAL void rc_alloc_fini(rc_heap *heap);
 
 /* A block of at least size bytes (16-aligned) of the given kind, on a heap
- * the caller may work on. On failure: calls heap->hooks.out_of_memory once,
- * retries, and then returns NULL with a message set. */
+ * the caller may work on. On failure: calls heap->hooks.out_of_memory once
+ * (unless rc_realloc is under way: see malloc.c), retries, and then returns
+ * NULL with a message set. */
 RC_INTERNAL void *rc_alloc_block(rc_heap *heap, size_t size, rc_block_kind kind);
 
 /* Frees a block of heap, called by a thread that may work on heap. */

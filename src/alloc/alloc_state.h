@@ -42,6 +42,9 @@ typedef struct rc_alloc_state {
     /* tracing is on: every block handed out goes to hooks.trace_alloc
      * (the one branch tracing costs the allocation paths while off) */
     bool traced;
+    /* rc_realloc is moving or resizing a block: a failed request then
+     * collects no cycles (malloc.c, collected_for_retry) */
+    bool reallocating;
 
     /* arenas */
     struct rc_arena *usable;

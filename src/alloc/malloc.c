@@ -7,7 +7,12 @@
  *   size 0         class 0: a distinct 16-byte block
  *   size > 512     the system allocator with a header (large.c)
  * A failed request calls heap->hooks.out_of_memory once (the collector
- * frees what it can) and is retried once.
+ * frees what it can) and is retried once, except inside rc_realloc of a
+ * block: a collection runs finalizers and weak reference callbacks, and
+ * one that reached the structure holding the block (a list growing its
+ * item array, a string builder its buffer) could free or replace the block
+ * under the reallocation. CPython's PyMem_Realloc likewise never runs
+ * Python code.
  * While tracing is on (heap->alloc.traced, the one branch it costs when
  * off), every block handed out goes to heap->hooks.trace_alloc with the
  * size requested; frees tell hooks.trace_free from the pool (pool.h) or
@@ -41,6 +46,16 @@
 
 /* ---- allocation ------------------------------------------------------- */
 
+/* After a failed request: true if the collector was asked to free memory,
+ * so that one retry may succeed (see the top of the file). */
+static bool collected_for_retry(rc_heap *heap)
+{
+    if (!heap->hooks.out_of_memory || heap->alloc.reallocating)
+        return false;
+    heap->hooks.out_of_memory(heap);
+    return true;
+}
+
 static void *try_alloc(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
 {
     if (size <= RC_SMALL_MAX) {
@@ -58,9 +73,8 @@ static void *try_alloc(rc_heap *heap, size_t size, rc_block_kind kind, bool zero
 void *rc_alloc_plain(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
 {
     void *b = try_alloc(heap, size, kind, zero);
-    if (b || !heap->hooks.out_of_memory)
+    if (b || !collected_for_retry(heap))
         return b;
-    heap->hooks.out_of_memory(heap);
     return try_alloc(heap, size, kind, zero);
 }
 
@@ -76,9 +90,8 @@ static RC_NOINLINE void *alloc_slow(rc_heap *heap, size_t size, rc_block_kind ki
 static RC_NOINLINE void *alloc_small_slow(rc_heap *heap, size_t size, rc_block_kind kind)
 {
     void *b = rc_pool_alloc_slow(heap, kind, rc_class_of(size));
-    if (b || !heap->hooks.out_of_memory)
+    if (b || !collected_for_retry(heap))
         return b;
-    heap->hooks.out_of_memory(heap);
     return try_alloc(heap, size, kind, false);
 }
 
@@ -444,15 +457,6 @@ rc_heap *rc_heap_of(const void *block)
 
 /* ---- realloc ---------------------------------------------------------- */
 
-static void *large_realloc_retry(rc_heap *heap, void *block, size_t size)
-{
-    void *b = rc_large_realloc(heap, rc_large_of(block), size);
-    if (b || !heap->hooks.out_of_memory)
-        return b;
-    heap->hooks.out_of_memory(heap);
-    return rc_large_realloc(heap, rc_large_of(block), size);
-}
-
 /* The end of every rc_realloc that moves block (of owner; its first old
  * bytes are the caller's): a new block of heap, the bytes copied, the old
  * block freed. NULL with block untouched if memory is short. */
@@ -469,10 +473,8 @@ static void *realloc_move(rc_heap *heap, rc_heap *owner, void *block, size_t old
     return moved;
 }
 
-static void *realloc_untraced(rc_heap *heap, void *block, size_t size)
+static void *resize_block(rc_heap *heap, void *block, size_t size)
 {
-    if (!block)
-        return alloc_untraced(heap, size, RC_BLOCK_RAW);
     rc_block_kind kind;
     rc_heap *owner = rc_alloc_owner(block, &kind);
     if (!owner)
@@ -489,9 +491,20 @@ static void *realloc_untraced(rc_heap *heap, void *block, size_t size)
             rc_class_of(size ? size : 1) == rc_class_of(old))
             return block;
         if (old > RC_SMALL_MAX && size > RC_SMALL_MAX)
-            return large_realloc_retry(heap, block, size);
+            return rc_large_realloc(heap, rc_large_of(block), size);
     }
     return realloc_move(heap, owner, block, old, size);
+}
+
+/* rc_realloc before tracing: with a block, no collection on failure. */
+static void *realloc_untraced(rc_heap *heap, void *block, size_t size)
+{
+    if (!block)
+        return alloc_untraced(heap, size, RC_BLOCK_RAW);
+    heap->alloc.reallocating = true;
+    void *b = resize_block(heap, block, size);
+    heap->alloc.reallocating = false;
+    return b;
 }
 
 /* Tracing: the old block's trace goes when it is freed (a moved block) or

@@ -81,24 +81,17 @@ static void *pop_available(rc_objpool_body *pool)
     return NULL;
 }
 
-/* Doubles available's slots, up to max_size, if memory allows. Not
- * rc_realloc: an allocation short of memory collects cycles, and a
- * finalizer run then may release into this pool and grow the array itself,
- * freeing the block a reallocation still reads. A new block is filled from
- * the array as it is once the allocation has returned. */
+/* Doubles available's slots, up to max_size, if memory allows. rc_realloc
+ * runs no user code (it collects no cycles), so nothing can release into
+ * the pool while the array moves. */
 static void grow_available(rc_objpool_body *pool)
 {
     size_t cap = pool->cap_available ? pool->cap_available * 2 : 4;
     if (cap > pool->max_size)
         cap = pool->max_size;
-    void **grown = rc_malloc(cap * sizeof *grown);
-    if (!grown || cap <= pool->cap_available) { /* no memory, or grown meanwhile */
-        rc_free(grown);
+    void **grown = rc_realloc(pool->available, cap * sizeof *grown);
+    if (!grown)
         return;
-    }
-    if (pool->n_available)
-        memcpy(grown, pool->available, pool->n_available * sizeof *grown);
-    rc_free(pool->available);
     pool->available = grown;
     pool->cap_available = cap;
 }

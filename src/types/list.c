@@ -72,13 +72,9 @@ static int list_resize(rc_list_body *list, size_t newsize)
         list->len = list->cap = 0;
         return 0;
     }
-    /* A reallocation that runs short of memory collects cycles, and a
-     * finalizer or weak reference callback may then reach this list: the
-     * mutators refuse while the flag is set (rc_list_mutable), so the block
-     * being reallocated is neither freed nor replaced under us. */
-    list->resizing = true;
+    /* no user code runs in rc_realloc (it collects no cycles), so nothing
+     * can reach this list while its items move */
     void **items = rc_realloc(list->items, new_allocated * sizeof(void *));
-    list->resizing = false;
     if (!items) {
         if (newsize <= allocated) { /* a shrink: keep the block */
             list->len = newsize;
@@ -92,25 +88,11 @@ static int list_resize(rc_list_body *list, size_t newsize)
     return 0;
 }
 
-/* See types_internal.h; the flag is list_resize's. */
-int rc_list_mutable(const void *obj, const char *fn)
-{
-    if (!rc_types_check(obj, &rc_list_type, fn))
-        return RC_EINVAL;
-    if (RC_UNLIKELY(((const rc_list_body *)obj)->resizing))
-        return rc_set_error(RC_ESTATE,
-                            "%s: the list is being resized (called from a finalizer or weak "
-                            "reference callback run by a collection during its resize)",
-                            fn);
-    return 0;
-}
-
-/* rc_list_mutable, and item not NULL (RC_EINVAL). */
+/* 0 if list is a list and item not NULL; else RC_EINVAL with a message. */
 static int list_item_ok(void *list, const void *item, const char *fn)
 {
-    int err = rc_list_mutable(list, fn);
-    if (err)
-        return err;
+    if (!rc_types_check(list, &rc_list_type, fn))
+        return RC_EINVAL;
     if (!item)
         return rc_set_error(RC_EINVAL, "%s: item is NULL", fn);
     return 0;
@@ -213,16 +195,13 @@ static void *list_take(rc_list_body *list, size_t i)
 
 void *rc_list_pop(void *obj, size_t i)
 {
-    if (rc_list_mutable(obj, "rc_list_pop") || !list_index_ok(obj, i, "rc_list_pop"))
+    if (!list_index_ok(obj, i, "rc_list_pop"))
         return NULL;
     return list_take(obj, i);
 }
 
 int rc_list_delete(void *obj, size_t i)
 {
-    int err = rc_list_mutable(obj, "rc_list_delete");
-    if (err)
-        return err;
     if (!list_index_ok(obj, i, "rc_list_delete"))
         return RC_EINVAL;
     rc_decref(list_take(obj, i));
@@ -231,7 +210,7 @@ int rc_list_delete(void *obj, size_t i)
 
 void rc_list_clear(void *obj)
 {
-    if (rc_list_mutable(obj, "rc_list_clear"))
+    if (!rc_types_check(obj, &rc_list_type, "rc_list_clear"))
         return;
     rc_list_body *list = obj;
     void **items = list->items;

@@ -86,9 +86,8 @@ static bool sort_restore(rc_list_body *list, void **items, size_t n, size_t cap)
 
 int rc_list_sort(void *obj, rc_compare_fn cmp, void *arg)
 {
-    int err = rc_list_mutable(obj, "rc_list_sort");
-    if (err)
-        return err;
+    if (!rc_types_check(obj, &rc_list_type, "rc_list_sort"))
+        return RC_EINVAL;
     if (!cmp)
         return rc_set_error(RC_EINVAL, "rc_list_sort: cmp is NULL");
     rc_list_body *list = obj;

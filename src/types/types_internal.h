@@ -48,13 +48,7 @@ typedef struct rc_list_body {
     size_t len, cap;
     void **items;
     unsigned sort_state;
-    bool resizing; /* inside list_resize's reallocation (list.c) */
 } rc_list_body;
-
-/* 0 if obj is a list whose items may change now; RC_EINVAL if it is not a
- * list, RC_ESTATE while its item array is being reallocated; with a
- * message naming fn (list.c). */
-RC_INTERNAL int rc_list_mutable(const void *obj, const char *fn);
 
 /* "NULL", "an int", "a list", "a Node": what a message says an argument
  * was; written in buf (RC_TYPES_NAME_SIZE bytes) but for "NULL". */
