@@ -4,7 +4,7 @@
  *  - used[kind][class] is a doubly-linked list of the heap's pools of that
  *    kind and class worth allocating from. A pool leaves it when the
  *    allocation slow path finds it full, and comes back (at the tail) when
- *    RC_RELINK(capacity) of its blocks are free again (pool.h); pools that
+ *    one of its blocks is freed (pool.h); pools that
  *    ran out since the slow path last looked may still be on it. An empty
  *    list is the shared constant rc_pool_sentinel, whose free list is NULL,
  *    so the fast path needs no NULL check.

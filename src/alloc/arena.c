@@ -174,7 +174,6 @@ void rc_arena_return_pool(rc_heap *heap, rc_pool *pool)
     if (pool->side)
         heap->hooks.trace_pool_empty(heap, pool);
     RC_ASSERT(pool->side == NULL);
-    pool->linked = 0;
     pool->next = a->freepools;
     a->freepools = pool;
     RC_POISON(pool->mem, RC_POOL_SIZE);

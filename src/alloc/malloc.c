@@ -99,16 +99,8 @@ static inline void *alloc_untraced(rc_heap *heap, size_t size, rc_block_kind kin
 {
     /* 1..512 (size 0 wraps), or nothing on a debug heap */
     if (RC_LIKELY(size - 1 < heap->alloc.fast_max)) {
-        rc_pool *pool = heap->alloc.used[kind][(size - 1) >> 4]; /* rc_class_of */
-        char *b = pool->freeblock;
-        if (RC_LIKELY(b != NULL)) {
-            pool->freeblock = rc_block_next(b);
-            pool->used++;
-            RC_UNPOISON(b, rc_pool_block_size(pool));
-            rc_live_mark(pool, b);
-            return b;
-        }
-        return alloc_small_slow(heap, size, kind);
+        void *b = rc_pool_pop(heap->alloc.used[kind][(size - 1) >> 4]); /* rc_class_of */
+        return RC_LIKELY(b != NULL) ? b : alloc_small_slow(heap, size, kind);
     }
     return alloc_slow(heap, size, kind, false);
 }

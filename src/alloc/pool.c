@@ -58,7 +58,7 @@ static void used_link_head(rc_alloc_state *st, rc_pool *pool)
     else
         st->used_tail[pool->kind][pool->cls] = pool;
     *head = pool;
-    pool->linked = 1;
+    pool->slow_at = 1;
 }
 
 static void used_link_tail(rc_alloc_state *st, rc_pool *pool)
@@ -72,7 +72,7 @@ static void used_link_tail(rc_alloc_state *st, rc_pool *pool)
     pool->prev = *tail;
     (*tail)->next = pool;
     *tail = pool;
-    pool->linked = 1;
+    pool->slow_at = 1;
 }
 
 static void used_unlink(rc_alloc_state *st, rc_pool *pool)
@@ -86,7 +86,7 @@ static void used_unlink(rc_alloc_state *st, rc_pool *pool)
     else
         st->used_tail[pool->kind][pool->cls] = pool->prev;
     pool->next = pool->prev = NULL;
-    pool->linked = 0;
+    pool->slow_at = rc_pool_capacity(pool->cls); /* off the list only when full */
 }
 
 /* ---- allocation slow path -------------------------------------------- */
@@ -100,8 +100,6 @@ static void pool_init(rc_pool *pool, rc_heap *heap, rc_block_kind kind, unsigned
     pool->limit = (uint16_t)(rc_pool_capacity(cls) * rc_class_size[cls]);
     pool->cls = (uint8_t)cls;
     pool->kind = (uint8_t)kind;
-    pool->linked = 0;
-    pool->slow_at = 1;
 }
 
 /* Carves up to a batch of blocks into the pool's empty free list, in
@@ -162,10 +160,7 @@ void *rc_pool_alloc_slow(rc_heap *heap, rc_block_kind kind, unsigned cls)
         }
         if (pool == RC_POOL_SENTINEL || pool->carved < pool->limit)
             return alloc_refill(heap, kind, cls);
-        /* full: off the list until enough blocks come free */
-        used_unlink(st, pool);
-        unsigned capacity = rc_pool_capacity(cls);
-        pool->slow_at = capacity - RC_RELINK(capacity) + 1;
+        used_unlink(st, pool); /* full: off the list until a block comes free */
     }
 }
 
@@ -206,16 +201,13 @@ void rc_pool_free_slow(rc_heap *heap, rc_pool *pool, char *b)
     pool->freeblock = b;
     rc_block_poison(b, pool);
     if (--pool->used == 0) {
-        if (pool->linked)
+        if (rc_pool_on_used_list(pool))
             used_unlink(st, pool);
         rc_arena_return_pool(heap, pool);
         return;
     }
-    /* unlinked, slow_at is capacity - RC_RELINK(capacity) + 1, so this is
-     * capacity - used >= RC_RELINK(capacity), without dividing */
-    if (!pool->linked && pool->used < pool->slow_at) {
-        used_link_tail(st, pool); /* at the tail: see RC_RELINK */
-        pool->slow_at = 1;
+    if (!rc_pool_on_used_list(pool)) { /* it was full */
+        used_link_tail(st, pool);      /* at the tail: see pool.h */
         /* only here: debug builds send every free through this function */
         RC_ASSERT(!RC_EXPENSIVE || rc_pool_is_valid(pool));
     }

@@ -30,9 +30,9 @@
  *   in an object pool, the first 8 bytes of every carved block that is not
  *   handed out are zero: the refcount, which alloc.h promises, and the
  *   header's gc_bits, which the collector's pool scan tests;
- *   a pool of a mapped arena is in use (used > 0: on its used list, or off
- *   it with fewer than RC_RELINK(capacity) free blocks and nothing left to
- *   carve) or free (used == 0, on its arena's free-pool list or untouched).
+ *   a pool of a mapped arena is in use (used > 0: on its used list with
+ *   slow_at == 1, or off it, full, with slow_at == capacity) or free
+ *   (used == 0, on its arena's free-pool list or untouched).
  *
  * Blocks are carved lazily, RC_CARVE_BATCH bytes' worth at a time, from
  * `carved` up to `limit`, so an arena's untouched pages cost no memory.
@@ -54,14 +54,13 @@
 #define RC_POOL_CAPACITY(size) (RC_POOL_SIZE / (size))
 #define RC_POOL_MAX_BLOCKS     RC_POOL_CAPACITY(RC_SIZE_CLASS_STEP)
 #define RC_LIVE_WORDS          ((RC_POOL_MAX_BLOCKS + 63) / 64)
-/* A full pool leaves its used list and goes back on, at the tail, when this
- * many of its blocks are free. Relinking at the tail (mimalloc's order, not
- * CPython's head) is what matters: the pool gathers more free blocks while
- * the pools ahead of it are used up, which cut the slow paths of a random
- * churn at high occupancy from 37% of operations to 4%. A threshold above
- * 1 saved little more and leaves freed blocks unusable (an allocation may
- * then map an arena, or fail, while a full pool holds free blocks). */
-#define RC_RELINK(capacity) ((void)(capacity), 1u)
+/* A full pool leaves its used list and goes back on, at the tail, at its
+ * first free. Relinking at the tail (mimalloc's order, not CPython's head)
+ * is what matters: the pool gathers more free blocks while the pools ahead
+ * of it are used up (slow paths are 4% of a random churn's operations:
+ * docs/allocator.md). Waiting for more free blocks than one left freed
+ * blocks unusable (an allocation may then map an arena, or fail, while a
+ * full pool holds free blocks). */
 
 typedef struct rc_pool {
     /* hot: read by every free (the first 24 bytes of its cache line) */
@@ -77,7 +76,6 @@ typedef struct rc_pool {
     uint16_t limit;       /* capacity * block size */
     uint8_t cls;          /* size class */
     uint8_t kind;         /* rc_block_kind */
-    uint8_t linked;       /* on used[kind][cls] */
     uint8_t index;        /* in its arena */
     /* the tracer's side table for this pool's blocks (src/trace), or NULL;
      * a free of a pool with one tells hooks.trace_free, and the tracer's
@@ -220,12 +218,16 @@ static inline void rc_live_mark(const rc_pool *pool, const char *b)
 RC_INTERNAL void *rc_pool_alloc_slow(rc_heap *heap, rc_block_kind kind, unsigned cls);
 RC_INTERNAL void rc_pool_free_slow(rc_heap *heap, rc_pool *pool, char *b);
 
-static inline void *rc_pool_alloc(rc_heap *heap, rc_block_kind kind, unsigned cls)
+/* The first block of pool's free list, taken; NULL if the list is empty
+ * (the empty sentinel's always is). */
+/* Whether a pool in use is on its used list (off it, it is full). */
+static inline bool rc_pool_on_used_list(const rc_pool *pool) { return pool->slow_at == 1; }
+
+static inline void *rc_pool_pop(rc_pool *pool)
 {
-    rc_pool *pool = heap->alloc.used[kind][cls];
     char *b = pool->freeblock;
     if (RC_UNLIKELY(b == NULL))
-        return rc_pool_alloc_slow(heap, kind, cls);
+        return NULL;
     pool->freeblock = rc_block_next(b);
     pool->used++;
     RC_UNPOISON(b, rc_pool_block_size(pool));
@@ -233,11 +235,17 @@ static inline void *rc_pool_alloc(rc_heap *heap, rc_block_kind kind, unsigned cl
     return b;
 }
 
+static inline void *rc_pool_alloc(rc_heap *heap, rc_block_kind kind, unsigned cls)
+{
+    void *b = rc_pool_pop(heap->alloc.used[kind][cls]);
+    return RC_LIKELY(b != NULL) ? b : rc_pool_alloc_slow(heap, kind, cls);
+}
+
 /* Frees block b of pool, on a heap the caller may work on. The slow path
  * (used <= slow_at) handles the last block of a pool (slow_at is 1 while
- * the pool is on its used list) and the free that makes an unlinked full
- * pool worth allocating from again (slow_at is then capacity - RC_RELINK(cap)
- * + 1), and the misuse checks that need more than a compare. */
+ * the pool is on its used list) and the first free of a full pool, which
+ * puts it back on its list (slow_at is then its capacity), and the misuse
+ * checks that need more than a compare. */
 static inline void rc_pool_free(rc_heap *heap, rc_pool *pool, char *b)
 {
     if (RC_UNLIKELY(pool->side != NULL)) /* tracing: in the line loaded anyway */

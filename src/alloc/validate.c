@@ -20,7 +20,7 @@ static bool used_list_ok(rc_heap *heap, unsigned kind, unsigned cls)
         return true;
     const rc_pool *prev = NULL;
     for (const rc_pool *p = head; p; prev = p, p = p->next) {
-        if (p->prev != prev || !p->linked)
+        if (p->prev != prev || !rc_pool_on_used_list(p))
             return broken("used list links", p);
         if (p->kind != kind || p->cls != cls || rc_pool_arena(p)->heap != heap || p->used == 0)
             return broken("pool on the wrong used list", p);
@@ -48,10 +48,10 @@ static bool arena_pools_ok(rc_heap *heap, const rc_arena *a)
         if (p->index != i || p->mem != a->base + (size_t)i * RC_POOL_SIZE || !rc_pool_is_valid(p))
             return broken("pool in use", p);
         unsigned capacity = rc_pool_capacity(p->cls);
-        if (!p->linked && (capacity - p->used >= RC_RELINK(capacity) || p->carved < p->limit))
-            return broken("pool with room off its used list", p);
-        if (p->slow_at != (p->linked ? 1 : capacity - RC_RELINK(capacity) + 1))
+        if (p->slow_at != 1 && p->slow_at != capacity)
             return broken("pool's slow-path mark", p);
+        if (!rc_pool_on_used_list(p) && (p->used != capacity || p->carved < p->limit))
+            return broken("pool with room off its used list", p);
     }
     return true;
 }
