@@ -88,6 +88,20 @@ static void test_heap_of_foreign(void)
     CHECK(rc_heap_of(NULL) == NULL);
 }
 
+/* rc_report_error may be given the message it replaces (a callback adding
+ * its context to a failure it saw). */
+static void test_report_error_extends_last(void)
+{
+    CHECK(rc_calloc(SIZE_MAX, 2) == NULL);
+    char before[256];
+    snprintf(before, sizeof before, "%s", rc_last_error());
+    CHECK_STR_CONTAINS(before, "overflows size_t");
+    CHECK_EQ(rc_report_error(RC_EIO, "loading config: %s", rc_last_error()), RC_EIO);
+    char expected[300];
+    snprintf(expected, sizeof expected, "loading config: %s", before);
+    CHECK(strcmp(rc_last_error(), expected) == 0);
+}
+
 int main(void)
 {
     test_current_made_on_first_use();
@@ -95,5 +109,6 @@ int main(void)
     test_destroy_runs_finalizers_and_destroy_hooks();
     test_mallocstats_on_destroy();
     test_heap_of_foreign();
+    test_report_error_extends_last();
     return check_report();
 }

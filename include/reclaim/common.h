@@ -49,6 +49,16 @@ enum {
 /* The calling thread's message for its last failure ("" if none yet). */
 RC_API const char *rc_last_error(void);
 
+/* Sets the calling thread's rc_last_error() message (printf-style) and
+ * returns code: for user code the library calls (a pattern's callback, a
+ * type's hook) to say why it failed. The arguments may include
+ * rc_last_error() itself, to add to the message already there. */
+RC_API int rc_report_error(int code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 #ifdef __cplusplus
 }
 #endif

@@ -50,14 +50,6 @@
 extern "C" {
 #endif
 
-/* Sets the calling thread's rc_last_error() message (printf-style) and
- * returns code: for callbacks to say why they failed. */
-RC_API int rc_report_error(int code, const char *fmt, ...)
-#if defined(__GNUC__) || defined(__clang__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
 /* ---- rc_pool: the seeds' ObjectPool ------------------------------------ */
 
 /* Makes a new object for the pool: a new reference, or NULL (say why with

@@ -166,10 +166,8 @@ static int room_for_one(rc_batch_body *w)
         return 0;
     if (flush_while(w, 1) == 0 || w->len < w->max_pending)
         return 0;
-    char reason[512];
-    snprintf(reason, sizeof reason, "%s", rc_last_error());
     return rc_set_error(RC_ESTATE, "rc_batch_write: %zu records pending (max_pending) and %s",
-                        w->len, reason);
+                        w->len, rc_last_error());
 }
 
 /* Appends a copy of the record; 0 or RC_ENOMEM (nothing kept). */

@@ -3,29 +3,18 @@
  * A pattern empties the thread's message before it calls user code; if the
  * callback fails, whatever message it left (through rc_report_error or a
  * failing reclaim call) is appended to the pattern's own, so the caller
- * reads both what failed and why. The message is copied before it is
- * rewritten: rc_set_error formats into the same buffer.
+ * reads both what failed and why (rc_set_error may be given the message it
+ * replaces).
  */
 #include "patterns_internal.h"
 
 #include <stdio.h>
 
-int rc_report_error(int code, const char *fmt, ...)
-{
-    char message[512];
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(message, sizeof message, fmt, args);
-    va_end(args);
-    return rc_set_error(code, "%s", message);
-}
-
 void rc_patterns_before_callback(void) { rc_set_error(0, "%s", ""); }
 
 int rc_patterns_callback_failed(int code, const char *fn, const char *what)
 {
-    char reason[512];
-    snprintf(reason, sizeof reason, "%s", rc_last_error());
+    const char *reason = rc_last_error();
     if (reason[0])
         return rc_set_error(code, "%s: %s: %s", fn, what, reason);
     return rc_set_error(code, "%s: %s", fn, what);

@@ -51,13 +51,11 @@ bool rc_types_check_slow(const void *obj, const rc_type *type, const char *fn)
 
 int rc_types_prefix_error(int code, const char *fn)
 {
-    char message[512];
     size_t n = strlen(fn);
     const char *last = rc_last_error();
     if (strncmp(last, fn, n) == 0 && last[n] == ':')
         return code;
-    snprintf(message, sizeof message, "%s", last);
-    return rc_set_error(code, "%s: %s", fn, message);
+    return rc_set_error(code, "%s: %s", fn, last);
 }
 
 void *rc_types_finish(void *obj, int status, const char *fn)
