@@ -57,13 +57,13 @@ typedef struct gc_pass {
     void *ring[RING_SIZE]; /* edges waiting for their child's header: */
     unsigned ring_pos;     /* see defer_edge */
     unsigned ring_len;
-    size_t uncollectable; /* set aside at unreach[unreach_len..+this) */
-    bool user_code_ran;   /* a finalizer or weakref callback ran */
-    bool any_weakrefs;    /* U has weak references or weak reference objects */
-    bool any_finalizers;  /* U has objects whose finalize has not run */
-    bool any_legacy;      /* U has RC_TYPE_LEGACY_FINALIZE objects */
-    bool restore_skipped; /* full collection: simple garbage kept its
-                             counts subtracted (see restore_classify) */
+    size_t uncollectable;  /* set aside at unreach[unreach_len..+this) */
+    bool user_code_ran;    /* a finalizer or weakref callback ran */
+    uint32_t u_bits;       /* the gc_bits of U's members, or-ed */
+    uint32_t u_type_flags; /* the flags of their types, or-ed */
+    bool any_finalizers;   /* U has objects whose finalize has not run */
+    bool restore_skipped;  /* full collection: U kept its counts
+                              subtracted (see restore_classify) */
 } gc_pass;
 
 typedef void (*gc_object_fn)(gc_pass *pass, void *obj);
@@ -431,12 +431,22 @@ static inline void settle(gc_pass *pass, void *obj, unsigned gen)
 }
 
 /* Notes what the later steps will have to do for obj, a member of U. */
-static inline void note_unreachable(gc_pass *pass, const rc_object_head *head)
+static inline void note_unreachable(gc_pass *pass, uint32_t bits, const rc_type *type)
 {
-    const rc_type *type = head->type;
-    pass->any_weakrefs |= (head->gc_bits & RC_WEAKREFS) || (type->flags & RC_TYPE_INTERNAL_WEAKREF);
-    pass->any_finalizers |= type->finalize && !(head->gc_bits & RC_FINALIZED);
-    pass->any_legacy |= (type->flags & RC_TYPE_LEGACY_FINALIZE) != 0;
+    pass->u_bits |= bits;
+    pass->u_type_flags |= type->flags;
+    pass->any_finalizers |= type->finalize && !(bits & RC_FINALIZED);
+}
+
+/* Whether U holds weak references or objects weakly referenced. */
+static bool any_weakrefs(const gc_pass *pass)
+{
+    return (pass->u_bits & RC_WEAKREFS) || (pass->u_type_flags & RC_TYPE_INTERNAL_WEAKREF);
+}
+
+static bool any_legacy(const gc_pass *pass)
+{
+    return (pass->u_type_flags & RC_TYPE_LEGACY_FINALIZE) != 0;
 }
 
 /* An unreachable object joins U, held by one extra reference (the hold)
@@ -447,9 +457,9 @@ static void classify(gc_pass *pass, void *obj)
     rc_object_head *head = rc_head_of(obj);
     if (!(head->gc_bits & RC_MARK)) {
         if (append_unreachable(pass, obj)) {
+            note_unreachable(pass, head->gc_bits, head->type);
             head->gc_bits |= RC_UNREACHABLE;
             head->refcnt++;
-            note_unreachable(pass, head);
             settle(pass, obj, 2);
             return;
         }
@@ -467,49 +477,56 @@ static void span_classify(const rc_block_span *span, void *arg)
 static void lists_classify(gc_pass *pass) { each_in_lists(pass, classify); }
 static const gc_step step_classify = {span_classify, lists_classify};
 
-/* Whether anything of the collection may need obj's exact count once it is
- * known to be unreachable: its finalizer, weak references, a legacy
- * finalizer, or SAVEALL (which keeps it alive). */
-static inline bool needs_exact_count(const gc_pass *pass, const rc_object_head *head)
-{
-    const rc_type *type = head->type;
-    return (type->finalize && !(head->gc_bits & RC_FINALIZED)) || (head->gc_bits & RC_WEAKREFS) ||
-           (type->flags & (RC_TYPE_LEGACY_FINALIZE | RC_TYPE_INTERNAL_WEAKREF)) ||
-           (pass->heap->gc.debug & RC_GC_DEBUG_SAVEALL);
-}
-
 /* In a full collection classifying changes no object's membership of S
  * (every generation goes to 2), so restore and classify share one pass, and
- * restoring can wait: garbage that needs no exact count keeps its internal
- * references subtracted, and is then cleared without dropping them (see
- * collect_simple_garbage). If U turns out to need exact counts after all,
- * restore_skipped restores them. */
+ * restoring the garbage can wait: it keeps its internal references
+ * subtracted (restore_skipped), and if nothing in U needs user code or exact
+ * counts it is cleared without dropping them (collect_simple_garbage);
+ * otherwise restore_unreachable puts them back before anything reads them.
+ * A survivor is restored as it is found: marked ones were restored by the
+ * marking, and garbage that does not fit in U survives with its own edges
+ * added back here. The notes on U are gathered as the bits of its members
+ * (see simple_garbage). */
 static void restore_classify(gc_pass *pass, void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
-    bool unmarked = !(head->gc_bits & RC_MARK);
-    classify(pass, obj);
-    if (!unmarked)
-        return;
-    /* garbage that did not fit in U survives: its counts must be exact */
-    if (!(head->gc_bits & RC_UNREACHABLE) || needs_exact_count(pass, head))
-        traverse(obj, visit_restore_s, pass);
-    else
+    rc_track_settle_old(pass->heap, obj);
+    uint32_t bits = head->gc_bits;
+    if (!(bits & RC_MARK) && append_unreachable(pass, obj)) {
+        head->gc_bits = bits | RC_UNREACHABLE;
+        head->refcnt++;
+        note_unreachable(pass, bits, head->type);
         pass->restore_skipped = true;
+        return;
+    }
+    head->gc_bits = bits & ~(RC_MARK | RC_SCANNED);
+    pass->survivors++;
+    if (!(bits & RC_MARK)) {
+        pass->unreach_overflow = true;
+        traverse(obj, visit_restore_s, pass);
+    }
 }
 
-static void restore_if_skipped(gc_pass *pass, void *obj)
+static void restore_one(gc_pass *pass, void *obj) { traverse(obj, visit_restore_s, pass); }
+
+/* Gives back, after a full collection's restore_classify, the counts its
+ * garbage kept subtracted. */
+static void restore_unreachable(gc_pass *pass)
 {
-    if (!needs_exact_count(pass, rc_head_of(obj)))
-        traverse(obj, visit_restore_s, pass);
+    if (pass->restore_skipped)
+        each_unreachable(pass, restore_one);
+    pass->restore_skipped = false;
 }
 
 /* Whether U is simple garbage, with the restore skipped: nothing in it needs
- * user code or exact counts, and nothing reachable was left out of U. */
+ * user code or exact counts (no finalizer to run, no weak reference to it
+ * or in it, no legacy finalizer, no SAVEALL), and nothing reachable was
+ * left out of U. */
 static bool simple_garbage(const gc_pass *pass)
 {
-    return pass->restore_skipped && !pass->any_weakrefs && !pass->any_finalizers &&
-           !pass->any_legacy && !pass->unreach_overflow;
+    return pass->restore_skipped && !any_weakrefs(pass) && !any_legacy(pass) &&
+           !pass->any_finalizers && !pass->unreach_overflow &&
+           !(pass->heap->gc.debug & RC_GC_DEBUG_SAVEALL);
 }
 
 static void span_restore_classify(const rc_block_span *span, void *arg)
@@ -857,8 +874,7 @@ rc_gc_result rc_gc_collect_heap(rc_heap *heap, unsigned gen)
     find_unreachable(&pass);
     if (simple_garbage(&pass))
         return collect_simple_garbage(&pass);
-    if (pass.restore_skipped)
-        each_unreachable(&pass, restore_if_skipped);
+    restore_unreachable(&pass);
     /* Garbage left out of U is alive to this collection and may refer into
      * U: what it reaches there survives too, intact, as if resurrected, so
      * that no finalizer ever sees a cleared object. */
@@ -868,7 +884,7 @@ rc_gc_result rc_gc_collect_heap(rc_heap *heap, unsigned gen)
     rc_gc_result result = {0, pass.uncollectable, pass.survivors};
     print_found(&pass);
     /* From here on user code may run; U is held. */
-    if (pass.any_weakrefs)
+    if (any_weakrefs(&pass))
         pass.user_code_ran =
             heap->hooks.clear_weakrefs_unreachable(heap, pass.unreach, pass.unreach_len);
     if (pass.any_finalizers)

@@ -137,18 +137,18 @@ static bool finalize_dying(void *obj, const rc_type *type)
 
 /* What every death does after finalize and before release: a dying weak
  * reference leaves its referent, the object leaves the collector, and weak
- * references to it are cleared (their callbacks run). */
-static void leave_heap(rc_heap *heap, void *obj)
+ * references to it are cleared (their callbacks run). Inline: the hooks are
+ * the rare case, and a death is mostly the untracking. */
+static inline void leave_heap(rc_heap *heap, void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
     const rc_type *type = head->type;
-    if (type->flags & RC_TYPE_INTERNAL_WEAKREF)
+    if (RC_UNLIKELY(type->flags & RC_TYPE_INTERNAL_WEAKREF))
         heap->hooks.weakref_dying(heap, obj);
-    if (head->gc_bits & RC_TRACKED)
-        rc_track_remove(heap, obj);
+    rc_track_remove(heap, obj);
     if (type->traverse && heap->objects.count0 > 0)
         heap->objects.count0--;
-    if (head->gc_bits & RC_WEAKREFS)
+    if (RC_UNLIKELY(head->gc_bits & RC_WEAKREFS))
         heap->hooks.clear_weakrefs(heap, obj);
 }
 
