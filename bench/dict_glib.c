@@ -2,7 +2,7 @@
  * keys are pointers to gint64 values with g_int64_hash/g_int64_equal,
  * string keys are C strings with g_str_hash/g_str_equal; each key maps to
  * itself; no destroy functions (the keys outlive the table).
- * Usage: dict_glib [n (1000000)] [repetitions (5)]
+ * Usage: dict_glib [n (1000000)] [repetitions (5)] [shuffled]
  */
 #include "dict_workload.h"
 
@@ -11,7 +11,15 @@
 typedef struct keyset {
     gint64 *ints;
     char **strs;
+    const long *order; /* dict_order */
 } keyset;
+
+/* The key visited i-th: a pointer to its gint64, or its C string. */
+static gpointer key_at(const keyset *ks, int kind, long i)
+{
+    long k = dict_visit(ks->order, i);
+    return kind == DICT_INT ? (gpointer)&ks->ints[k] : (gpointer)ks->strs[k];
+}
 
 static dict_times run(int kind, long n, void *ctx)
 {
@@ -20,13 +28,13 @@ static dict_times run(int kind, long n, void *ctx)
                                          : g_hash_table_new(g_str_hash, g_str_equal);
     uint64_t start = bench_now_ns();
     for (long i = 0; i < n; i++) {
-        gpointer key = kind == DICT_INT ? (gpointer)&ks->ints[i] : (gpointer)ks->strs[i];
+        gpointer key = key_at(ks, kind, i);
         g_hash_table_insert(table, key, key);
     }
     uint64_t mid = bench_now_ns();
     long found = 0;
     for (long i = 0; i < n; i++) {
-        gpointer key = kind == DICT_INT ? (gpointer)&ks->ints[i] : (gpointer)ks->strs[i];
+        gpointer key = key_at(ks, kind, i);
         found += g_hash_table_lookup(table, key) == key;
     }
     uint64_t end = bench_now_ns();
@@ -40,7 +48,8 @@ int main(int argc, char **argv)
 {
     long n = bench_arg(argc, argv, 1, DICT_N);
     int reps = (int)bench_arg(argc, argv, 2, DICT_REPS);
-    keyset ks = {malloc((size_t)n * sizeof *ks.ints), malloc((size_t)n * sizeof *ks.strs)};
+    keyset ks = {malloc((size_t)n * sizeof *ks.ints), malloc((size_t)n * sizeof *ks.strs),
+                 dict_order(argc, argv, n)};
     if (!ks.ints || !ks.strs)
         bench_fail("out of memory");
     for (long i = 0; i < n; i++) {
@@ -51,11 +60,12 @@ int main(int argc, char **argv)
         if (!ks.strs[i])
             bench_fail("out of memory");
     }
-    dict_report("glib", DICT_INT, reps, n, run, &ks);
-    dict_report("glib", DICT_STR, reps, n, run, &ks);
+    dict_report("glib", DICT_INT, reps, n, ks.order != NULL, run, &ks);
+    dict_report("glib", DICT_STR, reps, n, ks.order != NULL, run, &ks);
     for (long i = 0; i < n; i++)
         free(ks.strs[i]);
     free(ks.strs);
     free(ks.ints);
+    free((void *)ks.order);
     return 0;
 }

@@ -5,22 +5,11 @@
  */
 // ctest-labels: slow
 #include "check.h"
+#include "rss.h"
 
 #include <reclaim.h>
 
 #include <unistd.h>
-
-static size_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, resident = 0;
-    if (f) {
-        if (fscanf(f, "%lu %lu", &size, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
-}
 
 static uint64_t rng = 0x9E3779B97F4A7C15u;
 static uint64_t next_random(void)

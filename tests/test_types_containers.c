@@ -8,7 +8,7 @@
 #define HEADER     16
 #define LIST_BODY  32
 #define TUPLE_BODY 8
-#define STR_BODY   32
+#define STR_BODY   20
 
 static void test_tuple(void)
 {

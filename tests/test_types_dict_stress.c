@@ -2,7 +2,8 @@
  * memory.
  *
  * The model is an array of (key, value) in insertion order plus CPython's
- * table policy (size, entries used, kind): after every one of 120,000
+ * table policy (size, entries used) and the table's kind (the first key's
+ * type, str or int, until a key of the other type makes it general): after every one of 120,000
  * seeded random operations (set, replace, delete, get, pop, contains,
  * clear) per key kind (ints, strs, both), the length and rc_sizeof must
  * match it; every 256 operations, the iteration order, every reference
@@ -33,7 +34,8 @@ typedef struct model {
     size_t len;
     unsigned log2_size; /* 0: no table */
     size_t nentries;
-    bool str_table;
+    bool typed_table; /* a str or int table: 16-byte entries */
+    bool str_table;   /* of the typed ones, a str table */
 } model;
 
 static model m;
@@ -97,11 +99,13 @@ static void model_insert(int id, void *key, int value)
     if (m.log2_size == 0) {
         m.log2_size = 3;
         m.nentries = 0;
+        m.typed_table = true;
         m.str_table = str;
-    } else if ((m.str_table && !str) || m.nentries == ((size_t)2 << m.log2_size) / 3) {
+    } else if ((m.typed_table && m.str_table != str) ||
+               m.nentries == ((size_t)2 << m.log2_size) / 3) {
         m.log2_size = cpython_log2(m.len * 3);
         m.nentries = m.len;
-        m.str_table = m.str_table && str;
+        m.typed_table = m.typed_table && m.str_table == str;
     }
     m.nentries++;
     m.key[m.len] = key;
@@ -123,7 +127,7 @@ static size_t model_sizeof(void)
         return 40;
     size_t size = (size_t)1 << m.log2_size;
     size_t width = m.log2_size < 8 ? 1 : m.log2_size < 16 ? 2 : 4;
-    return 40 + 16 + size * width + (2 * size / 3) * (m.str_table ? 16 : 24);
+    return 40 + 16 + size * width + (2 * size / 3) * (m.typed_table ? 16 : 24);
 }
 
 /* Order, identities, reference counts and the table, against the model. */

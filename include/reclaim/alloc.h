@@ -9,7 +9,9 @@
  *
  * Small blocks (at most RC_SMALL_MAX bytes) come from pools of one size class
  * (16-byte steps) inside 1 MiB arenas mapped with mmap, with no per-block
- * header. Larger blocks come from the system allocator. Arenas whose pools
+ * header. Larger blocks come from the system allocator, and from 1 MiB on
+ * from a mapping of their own (huge pages where the system allows, grown by
+ * mremap, returned to the system when freed). Arenas whose pools
  * are all empty go back to the operating system (one spare is kept).
  *
  * Threads. A heap is used by one thread at a time: it is "owned" by the
@@ -168,7 +170,10 @@ typedef struct rc_class_stats {
  * see them (guards and records included, and the freed blocks the debug
  * allocator holds back in its quarantine), except bytes_in_use, which
  * leaves out the quarantine: it is what the program holds.
- * requested_bytes is what callers asked for. */
+ * requested_bytes is what callers asked for. Blocks of dead objects kept on
+ * free lists for new objects of their type (tuples, as CPython keeps them)
+ * count as handed out for the pools and in small_bytes_in_use, and are left
+ * out of bytes_in_use likewise (freelist_*). */
 #define RC_ALLOC_STATS(X)                                                                          \
     X(arenas_allocated, "arenas mapped since the heap was made")                                   \
     X(arenas_freed, "arenas returned to the system")                                               \
@@ -179,7 +184,7 @@ typedef struct rc_class_stats {
     X(small_bytes_in_use, "bytes of small blocks handed out (class sizes)")                        \
     X(large_blocks, "large blocks handed out")                                                     \
     X(large_bytes_in_use, "bytes of large blocks handed out")                                      \
-    X(bytes_in_use, "small plus large bytes handed out, less the quarantine's")                    \
+    X(bytes_in_use, "small plus large bytes handed out, less the quarantine's and free lists'")    \
     X(bytes_mapped, "arena bytes mapped plus large bytes")                                         \
     X(remote_frees, "blocks freed by other threads and returned")                                  \
     X(free_bytes_in_pools, "bytes of free blocks in pools holding blocks")                         \
@@ -191,6 +196,8 @@ typedef struct rc_class_stats {
     X(quarantine_blocks, "debug: freed blocks held back (counted as in use)")                      \
     X(quarantine_bytes, "debug: bytes of those blocks")                                            \
     X(requested_bytes, "debug: bytes the live blocks were asked for")                              \
+    X(freelist_blocks, "dead objects' blocks kept on free lists (counted as handed out)")          \
+    X(freelist_bytes, "bytes of those blocks")                                                     \
     X(tracer_overhead, "bytes the tracer holds for its traces (rc_trace_overhead)")
 
 typedef struct rc_alloc_stats {

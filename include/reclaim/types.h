@@ -15,8 +15,10 @@
  *  - interned strings: rc_str_intern/rc_str_interned return the heap's one
  *    interned string for a text. Interned strings are immortal (as in
  *    CPython 3.12): they live as long as their heap;
- *  - the empty tuple is one immortal object.
- * Tuple free lists are not kept yet (see docs/types.md).
+ *  - the empty tuple is one immortal object;
+ *  - dead tuples of lengths 1..19 keep their blocks for the next tuples of
+ *    their length (CPython's free lists, at most 2000 each), not on a
+ *    debug heap (docs/types.md).
  *
  * Containers (tuple, list, view, dict, set, the weak containers) have
  * traverse, so the collector finds cycles through them. A container the

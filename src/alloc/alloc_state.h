@@ -58,6 +58,11 @@ typedef struct rc_alloc_state {
     size_t large_bytes;     /* their usable bytes */
     size_t large_sys_bytes; /* what the system allocator gave for them */
 
+    /* dead objects' blocks the object layer keeps on free lists for reuse
+     * (src/object/recycle.c): handed out as far as the pools know, but not
+     * in use (rc_heap_stats leaves them out of bytes_in_use); class bytes */
+    size_t freelist_blocks, freelist_bytes;
+
     /* blocks freed by other threads */
     size_t remote_frees; /* drained so far */
     char remote_pad_before[64];

@@ -38,6 +38,28 @@
  * second free recognizes while the memory still holds it and the granule
  * still counts another live header; otherwise the second free reports a
  * pointer not allocated by reclaim.
+ *
+ * Blocks of RC_LARGE_MAP_MIN (1 MiB) or more, header included, get a
+ * mapping of their own instead (large_map.c), with the header at its start
+ * (mapped == 1, shift == 0: a page start, so it never straddles):
+ *
+ *   mapping (2 MiB-aligned): [ header | block ... | rounding ]
+ *
+ * Its length is rounded to 4 KiB, and from RC_LARGE_MAP_HUGE (4 MiB) on to
+ * 2 MiB, so that each 2 MiB of the block can be one huge page (a part of a
+ * mapping that is not a whole aligned 2 MiB takes small pages for good:
+ * with the length rounded to 4 KiB only, a list growing by an eighth at a
+ * time left a quarter of its faults on small pages). The rounding is
+ * address space; it becomes resident only through the huge page that
+ * holds the block's end, so a block holds at most 2 MiB more than its
+ * size, under half of it.
+ *
+ * Such a block is backed by huge pages where the system allows them, grows
+ * by mremap (page tables move, bytes are not copied) and gives its memory
+ * back when freed, whatever the system allocator's thresholds. A resize
+ * that crosses the threshold moves the block between the two kinds. Both
+ * kinds are on the same list and the same figures: large_sys_bytes counts
+ * a mapping's length.
  */
 #include "large.h"
 
@@ -87,8 +109,25 @@ static void list_unlink(rc_alloc_state *st, rc_large *h)
         h->next->prev = h->prev;
 }
 
+/* The length of the mapping of a block of size bytes: whole pages, and
+ * from RC_LARGE_MAP_HUGE on whole 2 MiB, so that the last part of the
+ * block is a huge page too (large_map.c). */
+static size_t map_len(size_t size)
+{
+    size_t len = (RC_HDR + size + RC_PAGE - 1) & ~(size_t)(RC_PAGE - 1);
+    if (len >= RC_LARGE_MAP_HUGE)
+        len = (len + RC_LARGE_HUGE_PAGE - 1) & ~(RC_LARGE_HUGE_PAGE - 1);
+    return len;
+}
+
+/* Whether a block of size bytes gets a mapping of its own. */
+static bool wants_map(size_t size) { return RC_HDR + size >= RC_LARGE_MAP_MIN; }
+
 /* What the system gave for h, as counted in large_sys_bytes. */
-static size_t sys_size(const rc_large *h) { return h->shift + RC_HDR + h->size; }
+static size_t sys_size(const rc_large *h)
+{
+    return h->mapped ? map_len(h->size) : h->shift + RC_HDR + h->size;
+}
 
 static size_t round16(size_t size) { return (size + 15) & ~(size_t)15; }
 
@@ -100,32 +139,52 @@ static bool size_ok(size_t size)
     return false;
 }
 
+/* The system block of a new large block of size bytes (a multiple of 16)
+ * and the header's shift in it; NULL with a message. */
+static char *sys_get(rc_heap *heap, size_t size, bool zero, size_t *shift)
+{
+    *shift = 0;
+    if (wants_map(size)) /* zero-filled, the header at a page start */
+        return rc_large_map(heap, map_len(size));
+    size_t total = RC_HDR + size;
+    char *sys = large_get(heap, total, zero);
+    if (!sys || !straddles(sys + RC_HDR))
+        return sys;
+    char *again = large_get(heap, total + RC_HDR, zero);
+    rc_sys_free(heap, sys);
+    if (again)
+        *shift = straddles(again + RC_HDR) ? RC_HDR : 0;
+    return again;
+}
+
+/* Gives back the system block of h (of size bytes, not yet set in h). */
+static void sys_put(rc_heap *heap, char *sys, size_t size)
+{
+    if (wants_map(size))
+        rc_large_unmap(sys, map_len(size));
+    else
+        rc_sys_free(heap, sys);
+}
+
 void *rc_large_alloc(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
 {
     if (!size_ok(size))
         return NULL;
     size = round16(size);
-    size_t total = RC_HDR + size, shift = 0;
-    char *sys = large_get(heap, total, zero);
+    size_t shift;
+    char *sys = sys_get(heap, size, zero, &shift);
     if (!sys)
         return NULL;
-    if (straddles(sys + RC_HDR)) {
-        char *again = large_get(heap, total + RC_HDR, zero);
-        rc_sys_free(heap, sys);
-        if (!again)
-            return NULL;
-        sys = again;
-        shift = straddles(sys + RC_HDR) ? RC_HDR : 0;
-    }
     rc_large *h = (rc_large *)(sys + shift);
     if (rc_arena_map_add_large(h) != 0) {
-        rc_sys_free(heap, sys);
+        sys_put(heap, sys, size);
         return NULL;
     }
     *h = (rc_large){.heap = heap,
                     .size = size,
                     .kind = kind,
                     .shift = (uint32_t)shift,
+                    .mapped = wants_map(size),
                     .magic = (uintptr_t)(h + 1) ^ RC_LARGE_LIVE};
     rc_alloc_state *st = &heap->alloc;
     list_link(st, h);
@@ -147,7 +206,10 @@ void rc_large_free(rc_heap *heap, rc_large *h)
     st->large_sys_bytes -= sys_size(h);
     h->magic = (uintptr_t)(h + 1) ^ RC_LARGE_FREED;
     rc_arena_map_remove_large(h);
-    rc_sys_free(heap, (char *)h - h->shift);
+    if (h->mapped)
+        rc_large_unmap(h, sys_size(h));
+    else
+        rc_sys_free(heap, (char *)h - h->shift);
 }
 
 /* The system block moved or grew to sys (with 64 bytes of slack): puts the
@@ -166,20 +228,13 @@ static rc_large *large_settle(char *sys, size_t old_shift, size_t keep)
     return h;
 }
 
-void *rc_large_realloc(rc_heap *heap, rc_large *h, size_t size)
+/* The end of every resize: h (its header as it was, perhaps at a new
+ * address, old_header, with old_sys bytes from the system) now holds size
+ * bytes. */
+static void *resized(rc_heap *heap, rc_large *h, uintptr_t old_header, size_t old_sys, size_t size)
 {
-    if (!size_ok(size))
-        return NULL;
-    size = round16(size);
     rc_alloc_state *st = &heap->alloc;
-    size_t old_size = h->size, old_sys = sys_size(h), old_shift = h->shift;
-    size_t keep = size < old_size ? size : old_size;
-    uintptr_t old_header = (uintptr_t)h;
-    char *sys = rc_sys_realloc(heap, (char *)h - old_shift, 2 * RC_HDR + size);
-    if (!sys)
-        return NULL;
-    /* the old header may be freed memory now: only its copy in sys is used */
-    h = large_settle(sys, old_shift, keep);
+    size_t old_size = h->size;
     if ((uintptr_t)h != old_header) {
         if (rc_arena_map_add_large(h) != 0)
             rc_fatal("out of memory: cannot register a moved large block in the arena map");
@@ -191,6 +246,39 @@ void *rc_large_realloc(rc_heap *heap, rc_large *h, size_t size)
     st->large_bytes += size - old_size;
     st->large_sys_bytes += sys_size(h) - old_sys;
     return h + 1;
+}
+
+/* A resize across RC_LARGE_MAP_MIN: a new block of the other kind, the
+ * bytes copied, the old block freed (its trace with it). */
+static void *large_move(rc_heap *heap, rc_large *h, size_t size)
+{
+    void *b = rc_large_alloc(heap, size, (rc_block_kind)h->kind, false);
+    if (!b)
+        return NULL;
+    memcpy(b, h + 1, size < h->size ? size : h->size);
+    rc_large_free(heap, h);
+    return b;
+}
+
+void *rc_large_realloc(rc_heap *heap, rc_large *h, size_t size)
+{
+    if (!size_ok(size))
+        return NULL;
+    size = round16(size);
+    if (wants_map(size) != (h->mapped != 0))
+        return large_move(heap, h, size);
+    uintptr_t old_header = (uintptr_t)h;
+    size_t old_sys = sys_size(h);
+    if (h->mapped) {
+        rc_large *moved = rc_large_remap(heap, h, old_sys, map_len(size));
+        return moved ? resized(heap, moved, old_header, old_sys, size) : NULL;
+    }
+    size_t old_shift = h->shift, keep = size < h->size ? size : h->size;
+    char *sys = rc_sys_realloc(heap, (char *)h - old_shift, 2 * RC_HDR + size);
+    if (!sys)
+        return NULL;
+    /* the old header may be freed memory now: only its copy in sys is used */
+    return resized(heap, large_settle(sys, old_shift, keep), old_header, old_sys, size);
 }
 
 /* The header before p if its magic is p ^ tag, reading nothing unless p's

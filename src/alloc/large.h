@@ -1,5 +1,6 @@
-/* large.h: blocks over RC_SMALL_MAX bytes, from the system allocator
- * (large.c explains how a foreign pointer is told apart safely).
+/* large.h: blocks over RC_SMALL_MAX bytes, from the system allocator, or
+ * from a mapping of their own from RC_LARGE_MAP_MIN bytes on (large.c
+ * explains both, and how a foreign pointer is told apart safely).
  */
 #ifndef RC_ALLOC_LARGE_H
 #define RC_ALLOC_LARGE_H
@@ -19,7 +20,7 @@ typedef struct rc_large {
      * hooks.trace_free */
     size_t trace_size;
     uint32_t trace_tb;
-    uint32_t unused; /* pads the header to 64 bytes */
+    uint32_t mapped; /* 1: the block has a mapping of its own (large_map.c) */
 } rc_large;
 
 _Static_assert(sizeof(rc_large) % 16 == 0, "large blocks stay 16-aligned");
@@ -40,5 +41,24 @@ RC_INTERNAL bool rc_large_was_freed(const void *p);
 RC_INTERNAL void rc_large_free_all(rc_heap *heap);
 
 static inline void *rc_large_block(rc_large *h) { return h + 1; }
+
+/* ---- mappings of their own (large_map.c) ---------------------------------- */
+
+/* A block whose header and bytes come to this many or more gets a mapping
+ * of its own: huge pages, growth by mremap, memory back at its free. */
+#define RC_LARGE_MAP_MIN   ((size_t)1 << 20)
+#define RC_LARGE_HUGE_PAGE ((size_t)2 << 20) /* where mappings start; a huge page */
+/* From this length on, a mapping's length is a multiple of 2 MiB. */
+#define RC_LARGE_MAP_HUGE ((size_t)4 << 20)
+
+/* A zero-filled mapping of len bytes (a multiple of 4 KiB) on a 2 MiB
+ * boundary, advised to use huge pages; NULL with a message. */
+RC_INTERNAL void *rc_large_map(rc_heap *heap, size_t len);
+/* Mapping p of old_len bytes resized to len (multiples of 4 KiB): grown in
+ * place if it can be, else moved to a 2 MiB boundary (contents kept, no
+ * copy); shrunk in place. NULL with a message, p untouched, if it cannot
+ * grow. */
+RC_INTERNAL void *rc_large_remap(rc_heap *heap, void *p, size_t old_len, size_t len);
+RC_INTERNAL void rc_large_unmap(void *p, size_t len);
 
 #endif

@@ -80,7 +80,9 @@ int rc_heap_stats(rc_heap *heap, rc_alloc_stats *out)
     out->pools_empty = st->arenas_current * RC_POOLS_PER_ARENA - out->pools_used;
     out->large_blocks = st->large_blocks;
     out->large_bytes_in_use = st->large_bytes;
-    out->bytes_in_use = out->small_bytes_in_use + st->large_bytes;
+    out->freelist_blocks = st->freelist_blocks;
+    out->freelist_bytes = st->freelist_bytes;
+    out->bytes_in_use = out->small_bytes_in_use + st->large_bytes - st->freelist_bytes;
     out->bytes_mapped = st->arenas_current * RC_ARENA_SIZE + st->large_sys_bytes;
     out->remote_frees = st->remote_frees;
     out->empty_pool_bytes = out->pools_empty * RC_POOL_SIZE;

@@ -36,17 +36,8 @@ static void *new_object(rc_heap *heap, const rc_type *type, size_t extra_bytes)
     rc_object_head *head = rc_alloc_block(heap, total, RC_BLOCK_OBJECT);
     if (RC_UNLIKELY(!head))
         return NULL;
-    head->refcnt = 1;
-    head->gc_bits = rc_alloc_object_inline(heap, total) ? 0 : RC_LARGE;
-    head->type = type;
-    void *obj = head + 1;
-    memset(obj, 0, body);
-    if (type->traverse) {
-        rc_track_new(heap, obj);
-        if (RC_UNLIKELY(++heap->objects.count0 > heap->objects.collect_at))
-            heap->hooks.collect_due(heap);
-    }
-    return obj;
+    return rc_object_birth(heap, head, type, body,
+                           rc_alloc_object_inline(heap, total) ? 0 : RC_LARGE);
 }
 
 void *rc_new(const rc_type *type)

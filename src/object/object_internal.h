@@ -24,6 +24,8 @@
 
 #include "../runtime/heap.h"
 
+#include <string.h>
+
 enum {
     RC_GEN_MASK = 0x3u,
     RC_GEN_PERMANENT = 3u,
@@ -40,8 +42,10 @@ enum {
 #define RC_INDEX_PENDING 0u /* generation 2: not yet examined by a full collection */
 #define RC_GC_TEMP_BITS  (RC_MARK | RC_SCANNED | RC_UNREACHABLE)
 
-/* Internal type flags, above the public RC_TYPE_* ones. */
+/* Internal type flags, above the public RC_TYPE_* ones. RECYCLE: a dead
+ * object's block goes to heap->hooks.recycle before it is freed. */
 #define RC_TYPE_INTERNAL_WEAKREF (1u << 31)
+#define RC_TYPE_INTERNAL_RECYCLE (1u << 30)
 
 static inline unsigned rc_gen_of(const rc_object_head *head) { return head->gc_bits & RC_GEN_MASK; }
 
@@ -76,6 +80,22 @@ RC_INTERNAL void rc_object_release_cleared(rc_heap *heap, void *obj);
 /* The slot visitor that releases a reference: *slot = NULL, then drops the
  * old value. Used at death and by the collector to clear cycles. */
 RC_INTERNAL void rc_release_visit(void *slot, void *arg);
+
+/* ---- free lists of dead objects' blocks (recycle.c) ---- */
+/* Makes a new object as rc_new_var(type, extra_bytes) would, from a block
+ * of list (kept for objects of exactly that type and size): refcount 1,
+ * zero-filled body, tracked if type has traverse, traced at the caller's
+ * call site. NULL if the list is empty (no message). */
+RC_INTERNAL void *rc_object_reuse(rc_heap *heap, rc_object_freelist *list, const rc_type *type,
+                                  size_t extra_bytes);
+/* For heap->hooks.recycle: keeps dead obj's block (of 16 + type->size +
+ * extra_bytes bytes) on list, unless list holds limit blocks already or
+ * the heap is a debug heap (whose blocks must go to the quarantine, so
+ * that a use after free is caught). True if it was kept. */
+RC_INTERNAL bool rc_object_recycle(rc_heap *heap, rc_object_freelist *list, uint32_t limit,
+                                   void *obj, size_t extra_bytes);
+/* Frees every block of list (a heap's teardown). */
+RC_INTERNAL void rc_object_freelist_clear(rc_heap *heap, rc_object_freelist *list);
 
 /* ---- tracking (track.c; the fast paths are inline below) ---- */
 RC_INTERNAL void rc_track_place_slow(rc_heap *heap, void *obj, unsigned gen);
@@ -162,6 +182,26 @@ static inline void rc_track_remove(rc_heap *heap, void *obj)
     rc_track_unplace(heap, obj);
     head->gc_bits &= ~(RC_TRACKED | RC_GC_TEMP_BITS);
     rc_set_gen_index(head, 0, 0);
+}
+
+/* The birth of an object in a block just taken for it (by rc_new or from a
+ * free list): refcount 1, gc_bits as given (RC_LARGE or 0), the body's
+ * body_bytes zeroed, tracked in generation 0 and counted if type has
+ * traverse, which may run the automatic collection. Returns the object. */
+static inline void *rc_object_birth(rc_heap *heap, rc_object_head *head, const rc_type *type,
+                                    size_t body_bytes, uint32_t gc_bits)
+{
+    head->refcnt = 1;
+    head->gc_bits = gc_bits;
+    head->type = type;
+    void *obj = head + 1;
+    memset(obj, 0, body_bytes);
+    if (type->traverse) {
+        rc_track_new(heap, obj);
+        if (RC_UNLIKELY(++heap->objects.count0 > heap->objects.collect_at))
+            heap->hooks.collect_due(heap);
+    }
+    return obj;
 }
 
 #endif

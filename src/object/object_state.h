@@ -44,6 +44,20 @@ typedef struct rc_track_list {
 
 enum { RC_RELEASE_BUFFER = 256 };
 
+/* A free list of dead objects' blocks that an upper layer keeps for new
+ * objects of one type and size (CPython's tuple free lists; recycle.c).
+ * head is the last block kept, as an object pointer: a dead object whose
+ * header reads refcnt 0, gc_bits 0 and type NULL (so the collector and the
+ * heap's teardown pass it by) and whose body's first word links the next
+ * one.
+ * request is the bytes asked for each block (header included), set when
+ * the first block is kept. */
+typedef struct rc_object_freelist {
+    void *head;
+    uint32_t count;
+    uint32_t request;
+} rc_object_freelist;
+
 typedef struct rc_object_state {
     rc_track_list young[2];
     size_t gen_count[4];

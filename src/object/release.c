@@ -3,7 +3,8 @@
  * Death, in CPython's order: finalize (once per object; it may resurrect by
  * taking a reference), untrack, clear weak references (their callbacks run),
  * then release: traverse with rc_release_visit drops every reference the
- * object holds, destroy frees what it owns, and the block is freed.
+ * object holds, destroy frees what it owns, and the block is freed, or kept
+ * on a free list for the next object of its type and size (recycle.c).
  *
  * Release never recurses. The first death on a heap runs the release loop;
  * an object that dies while the loop runs (a child whose last reference was
@@ -99,6 +100,16 @@ void rc_release_visit(void *slot, void *arg)
     }
 }
 
+/* The end of every death: the block goes back to the allocator, unless the
+ * type keeps it on a free list (RC_TYPE_INTERNAL_RECYCLE, recycle.c). The
+ * header reads refcnt 0 and gc_bits 0 (but RC_LARGE). */
+static inline void free_dead(rc_heap *heap, void *obj, const rc_type *type, bool large)
+{
+    if (RC_UNLIKELY(type->flags & RC_TYPE_INTERNAL_RECYCLE) && heap->hooks.recycle(heap, obj))
+        return;
+    rc_alloc_free_object(heap, rc_head_of(obj), large);
+}
+
 static void release_loop(rc_heap *heap)
 {
     rc_object_state *state = &heap->objects;
@@ -117,7 +128,7 @@ static void release_loop(rc_heap *heap)
         }
         if (type->destroy)
             type->destroy(obj);
-        rc_alloc_free_object(heap, head, large);
+        free_dead(heap, obj, type, large);
     }
     state->releasing = false;
 }
@@ -196,7 +207,7 @@ void rc_object_release_cleared(rc_heap *heap, void *obj)
     if (type->destroy)
         type->destroy(obj);
     head->gc_bits &= RC_LARGE; /* a small block's first 8 bytes are now 0 */
-    rc_alloc_free_object(heap, head, large);
+    free_dead(heap, obj, type, large);
 }
 
 bool rc_object_is_releasing(rc_heap *heap) { return heap->objects.releasing; }

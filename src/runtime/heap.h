@@ -40,6 +40,10 @@ typedef struct rc_heap_hooks {
     void (*clear_weakrefs)(rc_heap *heap, void *obj);
     /* obj, a weak reference, is dying: detach it from its referent. */
     void (*weakref_dying)(rc_heap *heap, void *obj);
+    /* obj, of a type with RC_TYPE_INTERNAL_RECYCLE, is dead and released
+     * (its references dropped, destroy run): true if its type kept the
+     * block on a free list (rc_object_recycle), false to have it freed. */
+    bool (*recycle)(rc_heap *heap, void *obj);
     /* The collector found objs unreachable (each carries RC_UNREACHABLE):
      * clear weak references to them and those among them, run the
      * callbacks of the cleared ones that are not themselves unreachable.

@@ -14,7 +14,7 @@
 
 const rc_type rc_bytes_type = {
     .name = "bytes",
-    .size = sizeof(rc_str_body),
+    .size = RC_STR_BODY_SIZE,
     .destroy = rc_strlike_destroy,
     .hash = rc_strlike_hash,
     .equal = rc_strlike_equal,
@@ -28,14 +28,13 @@ void *rc_bytes_new(const void *data, size_t n)
     }
     rc_str_body *b = rc_strlike_alloc(&rc_bytes_type, n);
     if (b && n)
-        memcpy(b->data, data, n);
+        memcpy(b->inline_data, data, n);
     return b;
 }
 
 const char *rc_bytes_data(const void *b)
 {
-    return rc_types_check(b, &rc_bytes_type, "rc_bytes_data") ? ((const rc_str_body *)b)->data
-                                                              : NULL;
+    return rc_types_check(b, &rc_bytes_type, "rc_bytes_data") ? rc_strlike_bytes(b) : NULL;
 }
 
 size_t rc_bytes_len(const void *b)
@@ -120,7 +119,7 @@ const char *rc_view_data(const void *v)
     if (!rc_types_check(v, &rc_view_type, "rc_view_data"))
         return NULL;
     const rc_view_body *view = v;
-    return view->base ? ((const rc_str_body *)view->base)->data + view->offset : NULL;
+    return view->base ? rc_strlike_bytes(view->base) + view->offset : NULL;
 }
 
 size_t rc_view_len(const void *v)

@@ -8,7 +8,7 @@
  * as CPython's dict_tp_clear does, so that user code run by those drops
  * finds an empty dict, never a half-cleared one.
  */
-#include "dict_table.h"
+#include "dict_lookup.h"
 
 static void dict_traverse(void *self, rc_visit_fn visit, void *arg)
 {
@@ -55,27 +55,132 @@ static bool dict_key_ok(const void *d, const void *key, const char *fn)
     return false;
 }
 
-int rc_dict_set(void *obj, void *key, void *value)
+/* ---- set and get: a fast path for int and str keys, and the general one
+ *
+ * The fast paths take keys whose hash is at hand, ints and strs that
+ * cached theirs, and tables that have room: one inline lookup
+ * (dict_lookup.h), then a store; they call nothing, so they need no frame.
+ * Anything else (a misuse, a key of another type, a str not hashed yet, a
+ * key equal to an entry's but another object, a first table, a resize, a
+ * str or int table turning general) goes to the general path, which
+ * starts over; so does a dead key or dict (count 0), whose use the general
+ * path reports. */
+
+/* A live dict? */
+static inline __attribute__((always_inline)) bool fast_dict(const void *obj)
 {
-    if (!dict_key_ok(obj, key, "rc_dict_set"))
+    return obj && rc_head_of(obj)->refcnt != 0 && rc_head_of(obj)->type == &rc_dict_type;
+}
+
+/* The hash of a live int key or str key whose hash is cached, and the kind
+ * of table such keys go in (type is set to the key's type); false for any
+ * other key. */
+static inline __attribute__((always_inline)) bool fast_key(const void *key, const rc_type **type,
+                                                           uint64_t *hash, unsigned *kind)
+{
+    const rc_object_head *head = rc_head_of(key);
+    *type = head->type;
+    if (RC_UNLIKELY(head->refcnt == 0))
+        return false;
+    if (*type == &rc_int_type) {
+        *hash = rc_int_hash_value(((const rc_int_body *)key)->value);
+        *kind = RC_DICT_INT;
+        return true;
+    }
+    if (*type != &rc_str_type)
+        return false;
+    const rc_str_body *s = key;
+    *hash = s->hash;
+    *kind = RC_DICT_STR;
+    return s->flags & RC_STR_HASHED; /* else the general path hashes it */
+}
+
+/* rc_dict_set's general path. The hash is taken first (a user type's hook
+ * may change the dict), then the table: the fast lookup finds the key or
+ * its free slot, else the careful path makes room or compares with user
+ * code. */
+static RC_NOINLINE int dict_set_general(void *obj, void *key, void *value)
+{
+    static const char fn[] = "rc_dict_set";
+    if (!dict_key_ok(obj, key, fn))
         return RC_EINVAL;
     if (!value)
-        return rc_set_error(RC_EINVAL, "rc_dict_set: value is NULL");
+        return rc_set_error(RC_EINVAL, "%s: value is NULL", fn);
     rc_dict_body *d = obj;
-    uint64_t hash = rc_hash(key);
-    ptrdiff_t ix;
+    const rc_type *type = rc_types_type_of(key);
+    unsigned kind = rc_dict_kind_of(type);
+    uint64_t hash = rc_dict_key_hash(key, type);
     size_t slot;
-    int status =
-        rc_dict_table_find_or_reserve(d, key, hash, rc_types_match_equal,
-                                      rc_type_of(key) == &rc_str_type, &ix, &slot, "rc_dict_set");
-    if (status)
-        return status;
-    if (ix == RC_DKIX_EMPTY) {
+    ptrdiff_t ix = d->keys ? rc_dict_table_lookup(d->keys, key, hash, type, &slot) : RC_DKIX_SLOW;
+    if (ix == RC_DKIX_EMPTY && slot != RC_DICT_NO_SLOT && rc_dict_table_has_room(d->keys)) {
         rc_dict_table_insert(d, rc_incref(key), hash, rc_incref(value), slot);
         return 0;
     }
-    rc_dict_table_replace_value(d, (size_t)ix, value);
+    if (ix < 0) {
+        int status =
+            rc_dict_table_find_or_reserve(d, key, hash, rc_types_match_equal, kind, &ix, &slot, fn);
+        if (status)
+            return status;
+    }
+    if (ix == RC_DKIX_EMPTY)
+        rc_dict_table_insert(d, rc_incref(key), hash, rc_incref(value), slot);
+    else
+        rc_dict_table_replace_value(d, (size_t)ix, value);
     return 0;
+}
+
+/* rc_dict_store_value out of line: the fast path then calls nothing but
+ * in tail position, and needs no frame. */
+static RC_NOINLINE int dict_replace(void **field, void *value)
+{
+    rc_dict_store_value(field, value);
+    return 0;
+}
+
+/* The fast step for a table of slots of 1 << w bytes and entries of one
+ * layout (constants). */
+static inline __attribute__((always_inline)) int dict_set_in(rc_dict_body *d, rc_dict_table *k,
+                                                             void *key, uint64_t hash,
+                                                             const rc_type *type, void *value,
+                                                             unsigned w, bool pairs)
+{
+    void **ek = rc_dict_upsert_in(d, k, key, hash, type, value, w, pairs);
+    if (!ek)
+        return 0;
+    if (ek == RC_DICT_LOOKUP_SLOW)
+        return dict_set_general(d, key, value);
+    return dict_replace(ek + 1, value); /* the value follows the key */
+}
+
+int rc_dict_set(void *obj, void *key, void *value)
+{
+    const rc_type *type;
+    uint64_t hash;
+    unsigned kind;
+    if (RC_UNLIKELY(!fast_dict(obj) || !key || !value || !fast_key(key, &type, &hash, &kind)))
+        return dict_set_general(obj, key, value);
+    rc_dict_body *d = obj;
+    rc_dict_table *k = d->keys;
+    if (RC_UNLIKELY(!k || (k->kind != RC_DICT_GENERAL && k->kind != kind)))
+        return dict_set_general(obj, key, value);
+    switch (k->shape) {
+    case 0:
+        return dict_set_in(d, k, key, hash, type, value, 0, false);
+    case 1:
+        return dict_set_in(d, k, key, hash, type, value, 0, true);
+    case 2:
+        return dict_set_in(d, k, key, hash, type, value, 1, false);
+    case 3:
+        return dict_set_in(d, k, key, hash, type, value, 1, true);
+    case 4:
+        return dict_set_in(d, k, key, hash, type, value, 2, false);
+    case 5:
+        return dict_set_in(d, k, key, hash, type, value, 2, true);
+    case 6:
+        return dict_set_in(d, k, key, hash, type, value, 3, false);
+    default:
+        return dict_set_in(d, k, key, hash, type, value, 3, true);
+    }
 }
 
 /* Looks key up in d: 0 with *ix the entry number or RC_DKIX_EMPTY, or a
@@ -86,7 +191,11 @@ static int dict_find(const void *obj, const void *key, ptrdiff_t *ix, size_t *sl
     if (!dict_key_ok(obj, key, fn))
         return RC_EINVAL;
     rc_dict_body *d = (rc_dict_body *)obj; /* a lookup holds keys, changes nothing */
-    *ix = rc_dict_table_find(d, key, rc_hash(key), rc_types_match_equal, slot, fn);
+    const rc_type *type = rc_types_type_of(key);
+    uint64_t hash = rc_dict_key_hash(key, type);
+    *ix = d->keys ? rc_dict_table_lookup(d->keys, key, hash, type, slot) : RC_DKIX_EMPTY;
+    if (RC_UNLIKELY(*ix == RC_DKIX_SLOW))
+        *ix = rc_dict_table_find(d, key, hash, rc_types_match_equal, slot, fn);
     return *ix == RC_DKIX_ERROR ? RC_ESTATE : 0;
 }
 
@@ -96,11 +205,28 @@ static void *value_at(const void *obj, ptrdiff_t ix)
     return ix >= 0 ? *rc_dict_value_slot(((const rc_dict_body *)obj)->keys, (size_t)ix) : NULL;
 }
 
-void *rc_dict_get(const void *obj, const void *key)
+static RC_NOINLINE void *dict_get_general(const void *obj, const void *key)
 {
     ptrdiff_t ix;
     size_t slot;
     return dict_find(obj, key, &ix, &slot, "rc_dict_get") ? NULL : value_at(obj, ix);
+}
+
+void *rc_dict_get(const void *obj, const void *key)
+{
+    const rc_type *type;
+    uint64_t hash;
+    unsigned kind;
+    if (RC_UNLIKELY(!fast_dict(obj) || !key || !fast_key(key, &type, &hash, &kind)))
+        return dict_get_general(obj, key);
+    const rc_dict_table *k = ((const rc_dict_body *)obj)->keys;
+    if (!k)
+        return NULL;
+    size_t slot;
+    void **ek = rc_dict_lookup(k, key, hash, type, kind, &slot, false);
+    if (RC_UNLIKELY(ek == RC_DICT_LOOKUP_SLOW))
+        return dict_get_general(obj, key);
+    return ek ? ek[1] : NULL; /* the value follows the key */
 }
 
 int rc_dict_contains(const void *obj, const void *key)

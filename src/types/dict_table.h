@@ -2,37 +2,49 @@
  *
  * CPython 3.6+'s layout. A table (rc_dict_table) is one raw block: a small
  * header, an index array of 2**log2_size slots, each 1, 2, 4 or 8 bytes
- * wide (the narrowest that holds every entry number), then a dense entries
- * array in insertion order:
+ * wide (CPython's: the narrowest that holds every entry number), then a
+ * dense entries array in insertion order:
  *
- *     [ log2_size | width | kind | nentries ][ index slots ][ entries ... ]
+ *     [ log2_size | width | kind | shape | nentries ][ index slots ][ entries ... ]
  *
+ * (shape, rc_dict_shape of width and kind, picks a lookup's specialized
+ * code.)
  * An index slot holds RC_DKIX_EMPTY, RC_DKIX_DUMMY (a deleted entry was
- * here: probing goes on past it) or the number of an entry, with the top
- * bits of the entry's hash in the slot's spare high bits (a tag: probes
- * skip entries of other hashes without reading them). A lookup starts at
- * slot hash & mask, looks at the 3 slots after it, then jumps to
- * i = (5 i + perturb + 1) & mask, shifting perturb (initially the hash)
- * right by 5 each jump (dict_table.c).
+ * here: probing goes on past it) or the number of an entry, with a tag in
+ * the slot's spare bits: of the 8 * width - 1 bits below the sign, the
+ * entry number needs log2_size; the others hold the same bits of the
+ * entry's hash (the ones just above the mask), so that a probe passes
+ * entries of other hashes without reading them, and one comparison,
+ * (slot & ~mask) == (hash & tag_mask), tells "an entry with my tag" from
+ * the rest (empty and dummy slots are negative: all their high bits are
+ * set). A lookup starts at slot hash & mask, looks at the 3 slots after it,
+ * then jumps to i = (5 i + perturb + 1) & mask, shifting perturb (initially
+ * the hash) right by 5 each jump (dict_lookup.h).
  *
- * Entries are (hash, key, value), or (key, value) in a table of kind
- * RC_DICT_STR, which only ever holds str keys (their hash is cached in the
- * str): CPython 3.11's unicode tables, 16 bytes an entry instead of 24. The
- * first key decides the kind of a new table; a non-str key turns a str
- * table into a general one by a resize.
+ * Kinds. Entries are (hash, key, value) in a general table; a table of
+ * kind RC_DICT_STR or RC_DICT_INT only ever holds keys of exactly that
+ * type and keeps (key, value), 16 bytes instead of 24, the hash being got
+ * from the key (a str caches it, an int's is its value: CPython 3.11's
+ * unicode tables, and the same for ints). The first key decides the kind of
+ * a new table; a key of another type turns it general by a resize. In a
+ * str or int table a lookup of a key of that type runs no user code (the
+ * comparison is the type's own), and a lookup of any other key misses at
+ * once.
  *
  * Invariants (rc_dict_table_validate checks them):
  *  - nentries <= usable = 2/3 of the size; entries[nentries..usable) unused;
  *  - a deleted entry has key == value == NULL and an index slot DUMMY;
  *  - used == the entries with a key; each is named by exactly one slot,
  *    found by probing from its hash, whose tag is its hash's;
+ *  - in a str or int table every key is of that exact type;
  *  - version changes at every insertion of a new key, deletion (but the
  *    quiet one of weak containers) and clear, so that iterators and
  *    lookups interrupted by user code notice.
- * A table is replaced by a resize when an insertion finds no usable entry
- * left: to CPython's calculate_log2_keysize(3 * used) (the smallest power
- * of two >= 3 * used, at least 8; 16 for 1 or 2 live entries), entries
- * compacted (deleted ones dropped), as CPython's insertion_resize.
+ * A table is rebuilt when an insertion finds no usable entry left: to
+ * CPython's calculate_log2_keysize(3 * used) (the smallest power of two
+ * >= 3 * used, at least 8; 16 for 1 or 2 live entries), entries compacted
+ * (deleted ones dropped), as CPython's insertion_resize; in its own block,
+ * resized, when it does not shrink (dict_table.c).
  *
  * Entries may briefly hold NULL keys or values while the collector clears
  * a dict in place (its simple-garbage path): every function here skips
@@ -47,9 +59,13 @@
 
 #include "types_internal.h"
 
-enum { RC_DKIX_EMPTY = -1, RC_DKIX_DUMMY = -2, RC_DKIX_ERROR = -3 };
-enum { RC_DICT_GENERAL = 0, RC_DICT_STR = 1 };
+/* Entry numbers and what a lookup returns instead: RC_DKIX_SLOW asks the
+ * caller for the careful lookup (rc_dict_table_find): the fast one met a
+ * key whose comparison may run user code. */
+enum { RC_DKIX_EMPTY = -1, RC_DKIX_DUMMY = -2, RC_DKIX_ERROR = -3, RC_DKIX_SLOW = -4 };
+enum { RC_DICT_GENERAL = 0, RC_DICT_STR = 1, RC_DICT_INT = 2 };
 #define RC_DICT_LOG2_MINSIZE 3
+#define RC_DICT_NO_SLOT      SIZE_MAX
 
 typedef struct rc_dict_entry {
     uint64_t hash;
@@ -57,15 +73,17 @@ typedef struct rc_dict_entry {
     void *value;
 } rc_dict_entry;
 
-typedef struct rc_dict_str_entry {
+/* An entry of a str or int table. */
+typedef struct rc_dict_pair {
     void *key;
     void *value;
-} rc_dict_str_entry;
+} rc_dict_pair;
 
 typedef struct rc_dict_table {
     uint8_t log2_size;
     uint8_t log2_width; /* bytes per index slot: 1 << log2_width */
-    uint8_t kind;       /* RC_DICT_GENERAL or RC_DICT_STR */
+    uint8_t kind;       /* RC_DICT_GENERAL, RC_DICT_STR or RC_DICT_INT */
+    uint8_t shape;      /* rc_dict_shape(log2_width, kind): how lookups dispatch */
     size_t nentries;    /* entries used, deleted ones included */
     unsigned char indices[];
 } rc_dict_table;
@@ -77,6 +95,19 @@ typedef struct rc_dict_body {
     rc_dict_table *keys; /* NULL: empty, no table */
 } rc_dict_body;
 
+/* The index of a table's specialized lookup code: its slot width and
+ * whether its entries are pairs (a str or int table). */
+static inline unsigned rc_dict_shape(unsigned log2_width, unsigned kind)
+{
+    return log2_width * 2 + (kind != RC_DICT_GENERAL);
+}
+
+/* Whether k has a usable entry left: nentries < 2/3 of the size. */
+static inline bool rc_dict_table_has_room(const rc_dict_table *k)
+{
+    return 3 * k->nentries + 3 <= (size_t)2 << k->log2_size;
+}
+
 static inline size_t rc_dict_table_size(const rc_dict_table *k)
 {
     return (size_t)1 << k->log2_size;
@@ -86,59 +117,213 @@ static inline size_t rc_dict_table_usable(const rc_dict_table *k)
     return (rc_dict_table_size(k) << 1) / 3;
 }
 
+/* ---- index slots ---- */
+
+/* Slot i of an index whose slots are 1 << w bytes; w is a constant where
+ * it matters (dict_probe.c specializes its loops by it). */
+static inline __attribute__((always_inline)) int64_t rc_dict_slot_load(const unsigned char *index,
+                                                                       size_t i, unsigned w)
+{
+    switch (w) {
+    case 0:
+        return ((const int8_t *)(const void *)index)[i];
+    case 1:
+        return ((const int16_t *)(const void *)index)[i];
+    case 2:
+        return ((const int32_t *)(const void *)index)[i];
+    default:
+        return ((const int64_t *)(const void *)index)[i];
+    }
+}
+
+static inline __attribute__((always_inline)) void rc_dict_slot_store(unsigned char *index, size_t i,
+                                                                     unsigned w, int64_t v)
+{
+    switch (w) {
+    case 0:
+        ((int8_t *)(void *)index)[i] = (int8_t)v;
+        break;
+    case 1:
+        ((int16_t *)(void *)index)[i] = (int16_t)v;
+        break;
+    case 2:
+        ((int32_t *)(void *)index)[i] = (int32_t)v;
+        break;
+    default:
+        ((int64_t *)(void *)index)[i] = v;
+        break;
+    }
+}
+
+static inline int64_t rc_dict_slot_get(const rc_dict_table *k, size_t i)
+{
+    return rc_dict_slot_load(k->indices, i, k->log2_width);
+}
+
+static inline void rc_dict_slot_set(rc_dict_table *k, size_t i, int64_t v)
+{
+    rc_dict_slot_store(k->indices, i, k->log2_width, v);
+}
+
+/* The hash bits a slot keeps as its tag: those below the slot's sign bit
+ * and above the mask. */
+static inline uint64_t rc_dict_tag_mask(unsigned log2_size, unsigned w)
+{
+    uint64_t below_sign = (UINT64_C(1) << ((8u << w) - 1)) - 1;
+    return below_sign & ~((UINT64_C(1) << log2_size) - 1);
+}
+
+/* The slot value naming entry ix of the given hash. */
+static inline int64_t rc_dict_slot_value(const rc_dict_table *k, size_t ix, uint64_t hash)
+{
+    return (int64_t)((uint64_t)ix | (hash & rc_dict_tag_mask(k->log2_size, k->log2_width)));
+}
+
+/* The entry number a non-negative slot value names. */
+static inline size_t rc_dict_slot_entry(const rc_dict_table *k, int64_t v)
+{
+    return (size_t)v & (rc_dict_table_size(k) - 1);
+}
+
+/* ---- entries ---- */
+
 /* The entries array, after the index. */
 static inline unsigned char *rc_dict_table_entries(const rc_dict_table *k)
 {
     return (unsigned char *)k->indices + (rc_dict_table_size(k) << k->log2_width);
 }
 
+static inline rc_dict_entry *rc_dict_general_entries(const rc_dict_table *k)
+{
+    return (rc_dict_entry *)(void *)rc_dict_table_entries(k);
+}
+
+static inline rc_dict_pair *rc_dict_pairs(const rc_dict_table *k)
+{
+    return (rc_dict_pair *)(void *)rc_dict_table_entries(k);
+}
+
 static inline void **rc_dict_key_slot(rc_dict_table *k, size_t ix)
 {
-    unsigned char *entries = rc_dict_table_entries(k);
-    if (k->kind == RC_DICT_STR)
-        return &((rc_dict_str_entry *)(void *)entries)[ix].key;
-    return &((rc_dict_entry *)(void *)entries)[ix].key;
+    if (k->kind != RC_DICT_GENERAL)
+        return &rc_dict_pairs(k)[ix].key;
+    return &rc_dict_general_entries(k)[ix].key;
 }
 
 static inline void **rc_dict_value_slot(rc_dict_table *k, size_t ix)
 {
-    unsigned char *entries = rc_dict_table_entries(k);
-    if (k->kind == RC_DICT_STR)
-        return &((rc_dict_str_entry *)(void *)entries)[ix].value;
-    return &((rc_dict_entry *)(void *)entries)[ix].value;
+    if (k->kind != RC_DICT_GENERAL)
+        return &rc_dict_pairs(k)[ix].value;
+    return &rc_dict_general_entries(k)[ix].value;
 }
+
+/* ---- keys ---- */
+
+/* The table kind that keys of type belong to. */
+static inline unsigned rc_dict_kind_of(const rc_type *type)
+{
+    return type == &rc_str_type   ? RC_DICT_STR
+           : type == &rc_int_type ? RC_DICT_INT
+                                  : RC_DICT_GENERAL;
+}
+
+/* rc_hash(key) of a key of the given type, the built-in ones inline (a
+ * str's cached hash, an int's value) and the rest through the type's hook,
+ * which may run user code. */
+static inline __attribute__((always_inline)) uint64_t rc_dict_key_hash(const void *key,
+                                                                       const rc_type *type)
+{
+    if (type == &rc_int_type)
+        return rc_int_hash_value(((const rc_int_body *)key)->value);
+    if (type == &rc_str_type) {
+        const rc_str_body *s = key;
+        return RC_LIKELY(s->flags & RC_STR_HASHED) ? s->hash : rc_strlike_hash(s);
+    }
+    return rc_hash(key);
+}
+
+/* The hash of a key of a str or int table (of that kind). */
+static inline uint64_t rc_dict_pair_hash(unsigned kind, const void *key)
+{
+    if (kind == RC_DICT_STR)
+        return ((const rc_str_body *)key)->hash;
+    return rc_int_hash_value(((const rc_int_body *)key)->value);
+}
+
+/* The hash of live entry ix (its key is not NULL). */
+static inline uint64_t rc_dict_entry_hash(rc_dict_table *k, size_t ix)
+{
+    if (k->kind == RC_DICT_GENERAL)
+        return rc_dict_general_entries(k)[ix].hash;
+    return rc_dict_pair_hash(k->kind, rc_dict_pairs(k)[ix].key);
+}
+
+/* ---- operations (dict_probe.c: lookups; dict_table.c: the rest) ---- */
 
 /* Bytes of the table (0 for none): what rc_sizeof adds to the body. */
 RC_INTERNAL size_t rc_dict_table_bytes(const rc_dict_body *d);
 
+/* The fast lookup of key (of type, hash given) in table k, running no user
+ * code: its entry number, or RC_DKIX_EMPTY if it is absent, with *slot the
+ * index slot naming the entry, or where an insertion of key goes
+ * (RC_DICT_NO_SLOT if key cannot go in k: a str or int table and a key of
+ * another type); or RC_DKIX_SLOW if an entry of the same hash must be
+ * compared by its type's equal hook (use rc_dict_table_find). */
+RC_INTERNAL ptrdiff_t rc_dict_table_lookup(const rc_dict_table *k, const void *key, uint64_t hash,
+                                           const rc_type *type, size_t *slot);
+
 /* The entry number of key (hash given), or RC_DKIX_EMPTY if absent, or
  * RC_DKIX_ERROR (message set, fn names the caller) if the dict kept
  * changing under the comparisons. match NULL: identity only. *slot gets the
- * index slot naming the entry. */
+ * index slot naming the entry, or where an insertion goes. */
 RC_INTERNAL ptrdiff_t rc_dict_table_find(rc_dict_body *d, const void *key, uint64_t hash,
                                          rc_types_match_fn match, size_t *slot, const char *fn);
 
-/* Makes room for one new entry whose key is a str or not (str_key): a
- * first table, or a resize if no usable entry is left or a str table must
- * become general. 0, RC_ENOMEM, or 1 if the dict changed while memory was
- * found (the caller must look the key up again). */
-RC_INTERNAL int rc_dict_table_reserve(rc_dict_body *d, bool str_key);
+/* The first slot on hash's probe path that names no entry: where an entry
+ * of that hash goes. */
+RC_INTERNAL size_t rc_dict_table_free_slot(const rc_dict_table *k, uint64_t hash);
+
+/* Indexes entries [0, n) of k, a new table whose index is all empty and
+ * whose entries are all live. */
+RC_INTERNAL void rc_dict_table_index_all(rc_dict_table *k, size_t n);
+
+/* Makes room for one new entry whose key belongs to tables of key_kind
+ * (rc_dict_kind_of): a first table, or a resize if no usable entry is
+ * left or a str or int table must become general. 0, RC_ENOMEM, or 1 if
+ * the dict changed while memory was found (the caller must look the key
+ * up again). */
+RC_INTERNAL int rc_dict_table_reserve(rc_dict_body *d, unsigned key_kind);
 /* A lookup that prepares an insertion: *ix gets the entry number of key,
  * or RC_DKIX_EMPTY if it is absent, in which case room for it is reserved
- * (for a str key or not) and *slot is the index slot it goes to: the
+ * (for a key of key_kind) and *slot is the index slot it goes to: the
  * caller may insert without running user code first. 0, RC_ENOMEM or
  * RC_ESTATE (message set; fn names the caller). */
 RC_INTERNAL int rc_dict_table_find_or_reserve(rc_dict_body *d, const void *key, uint64_t hash,
-                                              rc_types_match_fn match, bool str_key, ptrdiff_t *ix,
-                                              size_t *slot, const char *fn);
+                                              rc_types_match_fn match, unsigned key_kind,
+                                              ptrdiff_t *ix, size_t *slot, const char *fn);
+
 /* Appends an entry for a key known to be absent, named by index slot
- * `slot`, as rc_dict_table_find_or_reserve left them; takes over the
+ * `slot`, as a lookup or rc_dict_table_find_or_reserve left them (with a
+ * usable entry left, and a key the table's kind takes); takes over the
  * caller's references to key and value. */
 RC_INTERNAL void rc_dict_table_insert(rc_dict_body *d, void *key, uint64_t hash, void *value,
                                       size_t slot);
-/* Stores value (increfed) in live entry ix, whose key stays, then drops
- * the old value. */
-RC_INTERNAL void rc_dict_table_replace_value(rc_dict_body *d, size_t ix, void *value);
+
+/* Stores value (increfed) in an entry's value field, then drops the old
+ * value (last: the drop may run user code). */
+static inline void rc_dict_store_value(void **field, void *value)
+{
+    void *old = *field;
+    *field = rc_incref(value);
+    rc_decref(old);
+}
+
+/* The same for live entry ix of d, whose key stays. */
+static inline void rc_dict_table_replace_value(rc_dict_body *d, size_t ix, void *value)
+{
+    rc_dict_store_value(rc_dict_value_slot(d->keys, ix), value);
+}
+
 /* Unlinks entry ix (named by index slot `slot`) and returns its key and
  * value references in *key and *value for the caller to drop. `quiet`
  * keeps the version (weak containers' callbacks, so that iterations go on:

@@ -5,27 +5,13 @@
  * heap->types.small_ints[v - RC_SMALL_INT_MIN]; other values get a new
  * object each time (CPython's _PY_NSMALLNEGINTS/_PY_NSMALLPOSINTS).
  *
- * The hash is CPython's for ints: the value modulo the Mersenne prime
- * 2**61 - 1, signed, with -1 mapped to -2; so hash(i) == i for small i.
+ * The hash is CPython's for ints (rc_int_hash_value, types_internal.h).
  */
 #include "types_internal.h"
 
-typedef struct rc_int_body {
-    int64_t value;
-} rc_int_body;
-
-#define HASH_MODULUS ((UINT64_C(1) << 61) - 1)
-
 static uint64_t int_hash(const void *self)
 {
-    int64_t v = ((const rc_int_body *)self)->value;
-    uint64_t magnitude = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    int64_t h = (int64_t)(magnitude % HASH_MODULUS);
-    if (v < 0)
-        h = -h;
-    if (h == -1)
-        h = -2;
-    return (uint64_t)h;
+    return rc_int_hash_value(((const rc_int_body *)self)->value);
 }
 
 static bool int_equal(const void *self, const void *other)

@@ -20,7 +20,7 @@ static void **intern_find(rc_intern_table *table, const char *text, size_t n, ui
         rc_str_body *s = table->slots[i];
         if (!s)
             return &table->slots[i];
-        if (s->hash == hash && s->len == n && memcmp(s->data, text, n) == 0)
+        if (s->hash == hash && s->len == n && memcmp(rc_strlike_bytes(s), text, n) == 0)
             return &table->slots[i];
     }
 }
@@ -35,7 +35,7 @@ static int intern_grow(rc_heap *heap, rc_intern_table *table)
     for (size_t i = 0; i < table->cap; i++) {
         rc_str_body *s = table->slots[i];
         if (s) {
-            *intern_find(&bigger, s->data, s->len, s->hash) = s;
+            *intern_find(&bigger, rc_strlike_bytes(s), s->len, s->hash) = s;
             bigger.len++;
         }
     }
@@ -71,7 +71,7 @@ void *rc_str_intern(void *obj)
         return s;
     rc_heap *heap = rc_object_heap(s);
     rc_heap_check_access(heap, "rc_str_intern");
-    void **slot = intern_slot(heap, s->data, s->len, rc_str_hash(s));
+    void **slot = intern_slot(heap, rc_strlike_bytes(s), s->len, rc_str_hash(s));
     if (!slot)
         return NULL;
     return *slot ? *slot : intern_store(heap, slot, s);

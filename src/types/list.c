@@ -98,24 +98,37 @@ static int list_item_ok(void *list, const void *item, const char *fn)
     return 0;
 }
 
-int rc_list_append(void *obj, void *item)
+/* rc_list_append when the fast path cannot: an argument to check, a full
+ * block, or a sort under way. */
+static RC_NOINLINE int list_append_slow(void *obj, void *item)
 {
     int err = list_item_ok(obj, item, "rc_list_append");
     if (err)
         return err;
     rc_list_body *list = obj;
     size_t n = list->len;
-    if (RC_LIKELY(n < list->cap)) {
-        list->items[n] = rc_incref(item);
-        list->len = n + 1;
-    } else {
-        err = list_resize(list, n + 1);
-        if (err)
-            return err;
-        list->items[n] = rc_incref(item);
-    }
+    err = list_resize(list, n + 1);
+    if (err)
+        return err;
+    list->items[n] = rc_incref(item);
     note_change(list);
     return 0;
+}
+
+/* The fast path, a leaf with no call: a list (its header read inline), an
+ * item, room in the block, no sort running. */
+int rc_list_append(void *obj, void *item)
+{
+    if (RC_LIKELY(obj && item && rc_types_type_of(obj) == &rc_list_type)) {
+        rc_list_body *list = obj;
+        size_t n = list->len;
+        if (RC_LIKELY(n < list->cap && !list->sort_state)) {
+            list->items[n] = rc_incref(item);
+            list->len = n + 1;
+            return 0;
+        }
+    }
+    return list_append_slow(obj, item);
 }
 
 int rc_list_insert(void *obj, size_t i, void *item)

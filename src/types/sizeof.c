@@ -4,14 +4,16 @@
  * size-class bytes: the 16-byte header, the body (type->size) and the
  * variable part the object owns:
  *   int                  16 + 8
- *   str, bytes           16 + sizeof(rc_str_body) + len + 1
+ *   str, bytes           16 + 20 (RC_STR_BODY_SIZE) + len + 1, and 8 more for
+ *                        the buffer's address in a str that owns its buffer
+ *                        (RC_STR_OWNED: a strbuilder's, handed over)
  *   strbuilder           16 + sizeof(body) + capacity of its buffer
  *   view                 16 + sizeof(rc_view_body)      (not the base)
  *   tuple                16 + sizeof(rc_tuple_body) + 8 * len
  *   list                 16 + sizeof(rc_list_body) + 8 * capacity
  *   dict                 16 + sizeof(rc_dict_body) + its table: 16 + index
  *                        slots (2**k of 1/2/4/8 bytes) + 2/3 * 2**k entries of
- *                        24 bytes (16 in a table of str keys), 0 when empty
+ *                        24 bytes (16 in a table of str or int keys), 0 when empty
  *   set                  16 + sizeof(rc_set_body) + 16 * table size (0 when
  *                        empty)
  *   weak containers      as dict and set (their tables, not the weak
@@ -35,8 +37,10 @@ size_t rc_sizeof(const void *obj)
         return 0;
     const rc_type *type = rc_type_of(obj);
     size_t base = RC_HEADER_SIZE + type->size;
-    if (type == &rc_str_type || type == &rc_bytes_type)
-        return base + ((const rc_str_body *)obj)->len + 1;
+    if (type == &rc_str_type || type == &rc_bytes_type) {
+        const rc_str_body *s = obj;
+        return base + (s->flags & RC_STR_OWNED ? sizeof(char *) : 0) + s->len + 1;
+    }
     if (type == &rc_strbuilder_type)
         return base + ((const rc_strbuilder_body *)obj)->cap;
     if (type == &rc_tuple_type)

@@ -1,9 +1,11 @@
 /* str.c: immutable UTF-8 strings, their cached hash, concat and join.
  *
- * A str's bytes are data[0..len), followed by a NUL; data points at the
- * body's inline bytes, or (RC_STR_OWNED) at a raw block the str owns,
- * handed over by a strbuilder without a copy. The text never changes, so
- * the hash is computed on first use and cached (RC_STR_HASHED).
+ * A str's bytes are rc_strlike_bytes(s)[0..len), followed by a NUL: the
+ * text stored inline right after the 20-byte body head (no pointer to it,
+ * as CPython's compact strings), or (RC_STR_OWNED) a raw block the str
+ * owns, handed over by a strbuilder without a copy, whose address is
+ * stored where the text would be. The text never changes, so the hash is
+ * computed on first use and cached (RC_STR_HASHED).
  *
  * Interning is in intern.c.
  */
@@ -15,7 +17,7 @@ uint64_t rc_strlike_hash(const void *self)
 {
     rc_str_body *s = (rc_str_body *)self; /* the cache is not part of the value */
     if (!(s->flags & RC_STR_HASHED)) {
-        s->hash = rc_types_hash_bytes(s->data, s->len);
+        s->hash = rc_types_hash_bytes(rc_strlike_bytes(s), s->len);
         s->flags |= RC_STR_HASHED;
     }
     return s->hash;
@@ -30,20 +32,23 @@ bool rc_strlike_equal(const void *self, const void *other)
         return false;
     if ((a->flags & b->flags & RC_STR_HASHED) && a->hash != b->hash)
         return false;
-    return memcmp(a->data, b->data, a->len) == 0;
+    return memcmp(rc_strlike_bytes(a), rc_strlike_bytes(b), a->len) == 0;
 }
 
 void rc_strlike_destroy(void *self)
 {
     rc_str_body *s = self;
-    if (s->flags & RC_STR_OWNED)
-        rc_free(s->data);
-    s->data = NULL;
+    if (s->flags & RC_STR_OWNED) {
+        rc_free(rc_strlike_bytes(s));
+        s->flags &= ~RC_STR_OWNED;
+        s->len = 0;
+        s->inline_data[0] = '\0';
+    }
 }
 
 const rc_type rc_str_type = {
     .name = "str",
-    .size = sizeof(rc_str_body),
+    .size = RC_STR_BODY_SIZE,
     .destroy = rc_strlike_destroy,
     .hash = rc_strlike_hash,
     .equal = rc_strlike_equal,
@@ -59,19 +64,17 @@ void *rc_strlike_alloc(const rc_type *type, size_t n)
     rc_str_body *s = rc_new_var(type, n + 1);
     if (!s)
         return NULL;
-    s->len = n;
-    s->data = s->inline_data;
-    s->data[n] = '\0';
+    s->len = n; /* the zero-filled body ends in the NUL */
     return s;
 }
 
 void *rc_str_adopt(char *buf, size_t n)
 {
-    rc_str_body *s = rc_new(&rc_str_type);
+    rc_str_body *s = rc_new_var(&rc_str_type, sizeof buf);
     if (!s)
         return NULL;
     s->len = n;
-    s->data = buf;
+    memcpy(s->inline_data, &buf, sizeof buf);
     s->flags = RC_STR_OWNED;
     return s;
 }
@@ -84,7 +87,7 @@ void *rc_str_new(const char *text, size_t n)
     }
     rc_str_body *s = rc_strlike_alloc(&rc_str_type, n);
     if (s && n)
-        memcpy(s->data, text, n);
+        memcpy(s->inline_data, text, n);
     return s;
 }
 
@@ -99,7 +102,7 @@ void *rc_str_from(const char *text)
 
 const char *rc_str_data(const void *s)
 {
-    return rc_types_check(s, &rc_str_type, "rc_str_data") ? ((const rc_str_body *)s)->data : NULL;
+    return rc_types_check(s, &rc_str_type, "rc_str_data") ? rc_strlike_bytes(s) : NULL;
 }
 
 size_t rc_str_len(const void *s)
@@ -132,8 +135,8 @@ void *rc_str_concat(const void *a, const void *b)
     rc_str_body *s = rc_strlike_alloc(&rc_str_type, x->len + y->len);
     if (!s)
         return NULL;
-    memcpy(s->data, x->data, x->len);
-    memcpy(s->data + x->len, y->data, y->len);
+    memcpy(s->inline_data, rc_strlike_bytes(x), x->len);
+    memcpy(s->inline_data + x->len, rc_strlike_bytes(y), y->len);
     return s;
 }
 
@@ -166,10 +169,10 @@ static void join_copy(char *out, const rc_str_body *sep, void *const *items, siz
     for (size_t i = 0; i < n; i++) {
         const rc_str_body *item = items[i];
         if (i && sep->len) {
-            memcpy(out, sep->data, sep->len);
+            memcpy(out, rc_strlike_bytes(sep), sep->len);
             out += sep->len;
         }
-        memcpy(out, item->data, item->len);
+        memcpy(out, rc_strlike_bytes(item), item->len);
         out += item->len;
     }
 }
@@ -192,6 +195,6 @@ void *rc_str_join(const void *sep, const void *seq)
         rc_set_error(RC_ESTATE, "rc_str_join: the list changed during the join");
         return NULL;
     }
-    join_copy(s->data, sep, items, n);
+    join_copy(s->inline_data, sep, items, n);
     return s;
 }

@@ -72,7 +72,7 @@ int rc_strbuilder_append_str(void *sb, const void *str)
     if (!rc_types_check(str, &rc_str_type, "rc_strbuilder_append_str"))
         return RC_EINVAL;
     const rc_str_body *s = str;
-    return rc_strbuilder_append(sb, s->data, s->len);
+    return rc_strbuilder_append(sb, rc_strlike_bytes(s), s->len);
 }
 
 size_t rc_strbuilder_len(const void *sb)

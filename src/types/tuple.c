@@ -6,10 +6,13 @@
  * round per item), so equal tuples of equal items hash alike. The empty
  * tuple is one immortal object per heap.
  *
- * CPython keeps free lists of tuples of lengths 1..20; reclaim does not
- * yet: the object layer frees a dead object's block itself (see
- * docs/types.md). The allocator's pools already reuse the last block freed
- * of a size class first.
+ * Free lists, as CPython 3.11 keeps them: a dead tuple of length 1..19
+ * keeps its block on the heap's list for its length (at most 2000 each;
+ * types_state.h), and the next tuple of that length takes it back, with
+ * no trip through the allocator. The object layer keeps the blocks
+ * (src/object/recycle.c: the tracer, the collector, the statistics and
+ * ASan see a kept block as freed and a reused one as new); a debug heap
+ * keeps none.
  */
 #include "types_internal.h"
 
@@ -58,7 +61,25 @@ const rc_type rc_tuple_type = {
     .traverse = tuple_traverse,
     .hash = tuple_hash,
     .equal = tuple_equal,
+    .flags = RC_TYPE_INTERNAL_RECYCLE,
 };
+
+bool rc_tuple_recycle(rc_heap *heap, void *obj)
+{
+    if (rc_head_of(obj)->type != &rc_tuple_type) /* the one type that recycles */
+        return false;
+    size_t n = ((const rc_tuple_body *)obj)->len;
+    if (n == 0 || n >= RC_TUPLE_FREELISTS)
+        return false;
+    return rc_object_recycle(heap, &heap->types.tuple_free[n], RC_TUPLE_FREELIST_MAX, obj,
+                             n * sizeof(void *));
+}
+
+void rc_tuple_free_lists_clear(rc_heap *heap)
+{
+    for (size_t n = 1; n < RC_TUPLE_FREELISTS; n++)
+        rc_object_freelist_clear(heap, &heap->types.tuple_free[n]);
+}
 
 static void *empty_tuple(void)
 {
@@ -75,14 +96,23 @@ static void *empty_tuple(void)
     return heap->types.empty_tuple;
 }
 
-/* A tuple of n NULL items, for the caller to fill before anyone sees it. */
+/* A tuple of n (>= 1) NULL items, for the caller to fill before anyone
+ * sees it: from the free list for n if it has a block. */
 static rc_tuple_body *tuple_alloc(size_t n)
 {
     if (n > (SIZE_MAX - sizeof(rc_tuple_body)) / sizeof(void *)) {
         rc_set_error(RC_ENOMEM, "rc_tuple: %zu items are too many", n);
         return NULL;
     }
-    rc_tuple_body *t = rc_new_var(&rc_tuple_type, n * sizeof(void *));
+    rc_tuple_body *t = NULL;
+    if (n < RC_TUPLE_FREELISTS) {
+        rc_heap *heap = rc_heap_for_call();
+        if (!heap)
+            return NULL;
+        t = rc_object_reuse(heap, &heap->types.tuple_free[n], &rc_tuple_type, n * sizeof(void *));
+    }
+    if (!t)
+        t = rc_new_var(&rc_tuple_type, n * sizeof(void *));
     if (t)
         t->len = n;
     return t;

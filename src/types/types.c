@@ -1,11 +1,12 @@
 /* types.c: the built-in types' per-heap state, type checks, and the
  * generic hash and equality.
  *
- * State (types_state.h) is made lazily by the types that use it; init only
- * zeroes it. At heap teardown every object, immortal ones included, has had
+ * State (types_state.h) is made lazily by the types that use it; init
+ * zeroes it and sets the object layer's recycle hook (the tuple free
+ * lists). At heap teardown every object, immortal ones included, has had
  * its destroy hook run before rc_types_fini, and the allocator frees the
- * blocks after it: fini only gives back the intern table's bookkeeping
- * memory.
+ * blocks after it: fini gives back the intern table's bookkeeping memory
+ * and the free lists' blocks.
  */
 #include "types_internal.h"
 #include "../alloc/alloc.h"
@@ -16,11 +17,13 @@
 int rc_types_init(rc_heap *heap)
 {
     memset(&heap->types, 0, sizeof heap->types);
+    heap->hooks.recycle = rc_tuple_recycle;
     return 0;
 }
 
 void rc_types_fini(rc_heap *heap)
 {
+    rc_tuple_free_lists_clear(heap);
     rc_sys_free(heap, heap->types.interned.slots);
     memset(&heap->types, 0, sizeof heap->types);
 }

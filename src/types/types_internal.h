@@ -10,18 +10,50 @@
 
 #include <string.h>
 
-/* An rc_str or rc_bytes. data points at inline[] (the usual case) or at a
- * raw block the object owns (RC_STR_OWNED: a strbuilder's buffer, handed
- * over). data[len] == '\0' always. hash is valid once RC_STR_HASHED is
- * set. */
+/* An rc_str or rc_bytes: 20 bytes, then the text. Its bytes (rc_strlike_
+ * bytes) are the inline text, which follows the flags (the usual case,
+ * CPython's compact strings), or (RC_STR_OWNED) a raw block the object
+ * owns, a strbuilder's buffer handed over, whose address the inline part
+ * holds instead (unaligned: read and written with memcpy). The bytes are
+ * followed by a NUL always. hash is valid once RC_STR_HASHED is set. */
 enum { RC_STR_HASHED = 1u, RC_STR_INTERNED = 2u, RC_STR_OWNED = 4u };
 typedef struct rc_str_body {
     size_t len;
     uint64_t hash;
-    char *data;
     uint32_t flags;
     char inline_data[];
 } rc_str_body;
+#define RC_STR_BODY_SIZE offsetof(rc_str_body, inline_data) /* the type's size: 20 */
+
+static inline char *rc_strlike_bytes(const rc_str_body *s)
+{
+    if (RC_LIKELY(!(s->flags & RC_STR_OWNED)))
+        return (char *)s->inline_data;
+    char *buf;
+    memcpy(&buf, s->inline_data, sizeof buf);
+    return buf;
+}
+
+/* An int (int.c). Its hash is CPython's: the value modulo the Mersenne
+ * prime 2**61 - 1, signed, -1 mapped to -2; so hash(v) == v for the
+ * values hash tables see most. Inline, so that the dict and set hash an int
+ * key without a call. */
+typedef struct rc_int_body {
+    int64_t value;
+} rc_int_body;
+
+#define RC_INT_HASH_MODULUS ((UINT64_C(1) << 61) - 1)
+
+static inline uint64_t rc_int_hash_value(int64_t v)
+{
+    if (RC_LIKELY(v >= 0 && (uint64_t)v < RC_INT_HASH_MODULUS))
+        return (uint64_t)v;
+    uint64_t magnitude = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    int64_t h = (int64_t)(magnitude % RC_INT_HASH_MODULUS);
+    if (v < 0)
+        h = -h;
+    return (uint64_t)(h == -1 ? -2 : h);
+}
 
 /* A strbuilder: buf[0..len) so far, cap bytes allocated (strbuilder.c). */
 typedef struct rc_strbuilder_body {
@@ -58,14 +90,29 @@ RC_INTERNAL const char *rc_types_name(const void *obj, char *buf);
 RC_INTERNAL int rc_types_init(rc_heap *heap);
 RC_INTERNAL void rc_types_fini(rc_heap *heap);
 
+/* The tuple free lists (tuple.c): the heap's recycle hook, which keeps a
+ * dead tuple of length 1..19 for the next tuple of its length, and their
+ * teardown. */
+RC_INTERNAL bool rc_tuple_recycle(rc_heap *heap, void *obj);
+RC_INTERNAL void rc_tuple_free_lists_clear(rc_heap *heap);
+
 /* True if obj is an object of type; otherwise sets RC_EINVAL with
  * "<fn>: expected a <type>, got a <other type>" (or "got NULL"). Every
  * public function starts with it: inline, the message out of line. */
 RC_INTERNAL bool rc_types_check_slow(const void *obj, const rc_type *type, const char *fn);
+/* rc_type_of(obj), obj not NULL, inline: the header's type; a count of 0
+ * (a dying or dead object) takes rc_type_of's path, which reports the use
+ * of a freed object on a debug heap. (rc_type_of is public, so calls to it
+ * are not inlined: a shared library may see it interposed.) */
+static inline __attribute__((always_inline)) const rc_type *rc_types_type_of(const void *obj)
+{
+    const rc_object_head *head = rc_head_of(obj);
+    return RC_LIKELY(head->refcnt != 0) ? head->type : rc_type_of(obj);
+}
 static inline __attribute__((always_inline)) bool
 rc_types_check(const void *obj, const rc_type *type, const char *fn)
 {
-    return RC_LIKELY(obj && rc_type_of(obj) == type) || rc_types_check_slow(obj, type, fn);
+    return RC_LIKELY(obj && rc_types_type_of(obj) == type) || rc_types_check_slow(obj, type, fn);
 }
 
 /* Compares a hash table entry's key with a looked-up key (called only when

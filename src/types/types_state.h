@@ -11,11 +11,20 @@
  * bookkeeping memory (rc_sys_*), not counted as blocks in use.
  *
  * empty_tuple is the immortal () or NULL until first made.
+ *
+ * tuple_free[n] (1 <= n < RC_TUPLE_FREELISTS) holds up to
+ * RC_TUPLE_FREELIST_MAX blocks of dead tuples of length n for new ones
+ * (CPython 3.11's tuple free lists: lengths 1..19, 2000 each), kept
+ * through the object layer (src/object/recycle.c); none on a debug heap.
  */
 #ifndef RC_TYPES_STATE_H
 #define RC_TYPES_STATE_H
 
+#include "../object/object_state.h"
+
 #include <stddef.h>
+
+enum { RC_TUPLE_FREELISTS = 20, RC_TUPLE_FREELIST_MAX = 2000 };
 
 #define RC_SMALL_INT_MIN (-5)
 #define RC_SMALL_INT_MAX 256
@@ -30,6 +39,7 @@ typedef struct rc_types_state {
     void *small_ints[RC_SMALL_INTS];
     rc_intern_table interned;
     void *empty_tuple;
+    rc_object_freelist tuple_free[RC_TUPLE_FREELISTS]; /* [0] unused: () is one object */
 } rc_types_state;
 
 #endif

@@ -48,8 +48,8 @@ int rc_weakkeydict_set(void *obj, void *key, void *value)
     rc_weakref *w = rc_weakdict_ref(d, key, NULL, hash, rc_weakdict_key_died);
     if (!w)
         return rc_types_prefix_error(rc_is_immortal(key) ? RC_EINVAL : RC_ENOMEM, fn);
-    status = rc_dict_table_find_or_reserve(d, key, hash, rc_weakdict_match_referent, false, &ix,
-                                           &slot, fn);
+    status = rc_dict_table_find_or_reserve(d, key, hash, rc_weakdict_match_referent,
+                                           RC_DICT_GENERAL, &ix, &slot, fn);
     if (status == 0 && ix == RC_DKIX_EMPTY) {
         rc_dict_table_insert(d, w, hash, rc_incref(value), slot);
         return 0;

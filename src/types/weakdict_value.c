@@ -39,7 +39,7 @@ int rc_weakvaluedict_set(void *obj, void *key, void *value)
     ptrdiff_t ix;
     size_t slot;
     status = rc_dict_table_find_or_reserve(d, key, hash, rc_types_match_equal,
-                                           rc_type_of(key) == &rc_str_type, &ix, &slot, fn);
+                                           rc_dict_kind_of(rc_type_of(key)), &ix, &slot, fn);
     if (status) {
         rc_weakdict_drop(w);
         return status;

@@ -1,0 +1,85 @@
+/* large_map.c: the system calls behind large blocks of RC_LARGE_MAP_MIN
+ * bytes or more, which get a mapping of their own (large.c).
+ *
+ * A mapping starts on a 2 MiB boundary and is advised MADV_HUGEPAGE, so
+ * with transparent huge pages in "madvise" mode (or "always") each whole
+ * 2 MiB of it is backed by one huge page: one page fault and one page-table
+ * entry per 2 MiB instead of 512 (large.c chooses the lengths). Growth (mremap) is in place when
+ * the address space after the mapping is free, else the mapping moves to a new 2 MiB boundary,
+ * where the kernel moves its page tables (whole huge-page entries) without copying a byte.
+ * Unmapping returns the memory to the system at once.
+ *
+ * Every request that takes memory passes rc_fault_hit(RC_FAULT_MALLOC)
+ * first, as the system allocator's large blocks do, so the fault tests see
+ * the same kinds of request whatever path a block takes. A failure sets
+ * "out of memory: ..." and changes nothing.
+ */
+#define _GNU_SOURCE /* mremap */
+#include "large.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE RC_LARGE_HUGE_PAGE
+
+static void *map_failed(const char *what, size_t len, int error)
+{
+    rc_set_error(RC_ENOMEM, "out of memory: %s of a %zu-byte large block failed: %s", what, len,
+                 strerror(error));
+    return NULL;
+}
+
+/* len bytes at a 2 MiB boundary (plain pages: the caller advises), or NULL
+ * with errno set: maps len + 2 MiB and trims the head and the tail. */
+static char *map_aligned(size_t len)
+{
+    size_t span = len + HUGE_PAGE;
+    char *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    char *aligned = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    size_t head = (size_t)(aligned - p);
+    if (head)
+        munmap(p, head);
+    munmap(aligned + len, span - head - len);
+    return aligned;
+}
+
+void *rc_large_map(rc_heap *heap, size_t len)
+{
+    if (rc_fault_hit(heap, RC_FAULT_MALLOC))
+        return map_failed("mmap", len, ENOMEM);
+    char *p = map_aligned(len);
+    if (!p)
+        return map_failed("mmap", len, errno);
+    madvise(p, len, MADV_HUGEPAGE); /* advice: without huge pages it still works */
+    return p;
+}
+
+void *rc_large_remap(rc_heap *heap, void *p, size_t old_len, size_t len)
+{
+    if (len <= old_len) { /* a shrink gives the tail back; it cannot fail */
+        if (len < old_len)
+            munmap((char *)p + len, old_len - len);
+        return p;
+    }
+    if (rc_fault_hit(heap, RC_FAULT_MALLOC))
+        return map_failed("mremap", len, ENOMEM);
+    void *q = mremap(p, old_len, len, 0);
+    if (q != MAP_FAILED)
+        return q;
+    char *target = map_aligned(len); /* a place to move to: mremap replaces it */
+    if (!target)
+        return map_failed("mremap", len, errno);
+    q = mremap(p, old_len, len, MREMAP_MAYMOVE | MREMAP_FIXED, target);
+    if (q == MAP_FAILED) {
+        int error = errno;
+        munmap(target, len);
+        return map_failed("mremap", len, error);
+    }
+    return q;
+}
+
+void rc_large_unmap(void *p, size_t len) { munmap(p, len); }
