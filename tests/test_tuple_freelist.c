@@ -176,6 +176,24 @@ static void test_collector(void)
         objects += rc_list_get(all, i) == t;
     CHECK_EQ(objects, 0);
     rc_decref(all);
+    /* a full collection empties the free lists, as CPython's gc.collect() */
+    void *one = rc_int_new(1);
+    void *kept[3] = {rc_tuple_pack(1, one), rc_tuple_pack(2, one, one),
+                     rc_tuple_pack(3, one, one, one)};
+    CHECK(kept[0] == t);
+    size_t in_use = stats().bytes_in_use;
+    for (int i = 0; i < 3; i++)
+        rc_decref(kept[i]);
+    rc_alloc_stats s = stats();
+    CHECK_EQ(s.freelist_blocks, 3);
+    CHECK_EQ(s.bytes_in_use, in_use - tuple_block(1) - tuple_block(2) - tuple_block(3));
+    CHECK_EQ(rc_gc_collect(1), 0);
+    CHECK_EQ(stats().freelist_blocks, 3); /* only a collection of the oldest generation */
+    CHECK_EQ(rc_gc_collect(2), 0);
+    s = stats();
+    CHECK_EQ(s.freelist_blocks, 0);
+    CHECK_EQ(s.freelist_bytes, 0);
+    CHECK_EQ(s.bytes_in_use, in_use - tuple_block(1) - tuple_block(2) - tuple_block(3));
     drop_heap();
 }
 

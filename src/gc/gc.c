@@ -83,6 +83,8 @@ static long collect_with_callbacks(rc_heap *heap, unsigned gen)
     uint64_t start = now_ns();
     heap->objects.count0 = 0;
     rc_gc_result result = rc_gc_collect_heap(heap, gen);
+    if (gen == 2 && heap->hooks.clear_free_lists)
+        heap->hooks.clear_free_lists(heap);
     update_counters(heap, gen, &result);
     uint64_t pause = now_ns() - start;
     record_stats(heap, gen, &result, pause);

@@ -44,6 +44,9 @@ typedef struct rc_heap_hooks {
      * (its references dropped, destroy run): true if its type kept the
      * block on a free list (rc_object_recycle), false to have it freed. */
     bool (*recycle)(rc_heap *heap, void *obj);
+    /* A full collection ended: give every free list's blocks back to the
+     * allocator (CPython clears its free lists in gc.collect(2)). */
+    void (*clear_free_lists)(rc_heap *heap);
     /* The collector found objs unreachable (each carries RC_UNREACHABLE):
      * clear weak references to them and those among them, run the
      * callbacks of the cleared ones that are not themselves unreachable.

@@ -18,6 +18,7 @@ int rc_types_init(rc_heap *heap)
 {
     memset(&heap->types, 0, sizeof heap->types);
     heap->hooks.recycle = rc_tuple_recycle;
+    heap->hooks.clear_free_lists = rc_tuple_free_lists_clear;
     return 0;
 }
 
