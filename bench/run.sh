@@ -130,7 +130,10 @@ run_if cpython "$here/list_cpython.py" "${list_args[@]}"
 run_if reclaim "$bin/sizes_reclaim"
 run_if cpython "$here/sizes_cpython.py"
 run_if reclaim "$bin/trace_snapshot" "${snapshot_args[@]}"
-run_if reclaim "$bin/trace_bintree" "${trace_args[@]}"
+# trace_bintree's modes take some 12 minutes at depth 21 (3 rounds); the
+# copy built without frame pointers runs off and the default walk only
+limit=1500 run_if reclaim "$bin/trace_bintree" "${trace_args[@]}"
+limit=1500 run_if reclaim "$bin/trace_bintree_nofp" "${trace_args[@]}" ow
 run_if cpython "$here/trace_cpython.py" "${trace_py_args[@]}"
 if command -v heaptrack >/dev/null; then
   run heaptrack "$here/trace_heaptrack.sh" "$bin/bintree_malloc" "${trace_heaptrack_args[@]}"
@@ -263,6 +266,9 @@ slowdown reclaim trace_bintree_off trace_bintree_off "off"
 slowdown reclaim trace_bintree_off trace_bintree_1 "  1 frame"
 slowdown reclaim trace_bintree_off trace_bintree_16 "  16 frames"
 slowdown reclaim trace_bintree_off trace_bintree_16fp "  16 frames (fp)"
+printf '\n  %-9s' ""
+slowdown reclaim trace_bintree_off_nofp trace_bintree_off_nofp "off, built without frame pointers"
+slowdown reclaim trace_bintree_off_nofp trace_bintree_16_nofp "  16 frames"
 printf '\n  %-9s' cpython
 slowdown cpython trace_bintree_off trace_bintree_off "off"
 slowdown cpython trace_bintree_off trace_bintree_1 "  1 frame"
@@ -272,12 +278,16 @@ slowdown heaptrack trace_heaptrack_off trace_heaptrack_off "off (malloc)"
 slowdown heaptrack trace_heaptrack_off trace_heaptrack "  heaptrack"
 printf '\n  depth: reclaim %s, cpython %s, heaptrack %s\n' "${trace_args[0]}" "${trace_py_args[0]}" \
   "${trace_heaptrack_args[0]}"
-for run in "1 1.5 1 frame" "16 3 16 frames" "16fp 3 16 frames, frame pointers"; do
+for run in "1 1.5 1 frame" "16 3 16 frames" "16fp 3 16 frames, frame pointers" \
+  "16_nofp 3 16 frames, built without frame pointers"; do
   read -r n max text <<<"$run"
-  r=$(ratio "$(value trace_bintree_$n reclaim)" "$(value trace_bintree_off reclaim)")
+  off=trace_bintree_off
+  [[ $n == *_nofp ]] && off=trace_bintree_off_nofp
+  r=$(ratio "$(value trace_bintree_$n reclaim)" "$(value $off reclaim)")
   verdict "tracing at $text at most ${max}x (${r:--}x)" "$(compare "$r" "<=" "$max")"
 done
-table trace_frame "tracing: each frame beyond the first, by libunwind"
+table trace_frame_cfi "tracing: each frame beyond the first, by the checked walk (default)"
+table trace_frame_lu "tracing: each frame beyond the first, by libunwind"
 table trace_frame_fp "tracing: each frame beyond the first, by frame pointers"
 table trace_bytes_1 "tracer memory per traced block, 1 frame (4M-object tree)"
 limit trace_bytes_1 16 "at most 16 bytes per traced block"

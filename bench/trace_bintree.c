@@ -2,31 +2,46 @@
  * objects as in bintree_reclaim.c), in time and in the tracer's memory.
  *
  * Time: the same run with tracing off, at 1 frame, and at 16 frames found
- * by libunwind (the default) and by frame pointers (RECLAIM_TRACE_UNWIND=fp;
- * this program is built with -fno-omit-frame-pointer so that the walk sees
- * its frames), each on a fresh heap, the modes interleaved round by round
- * so that a change of machine load touches them alike; the median of the
- * rounds per mode. The figure is ns per node; run.sh prints the ratios to
- * "off".
+ * by the checked walk (the default, RECLAIM_TRACE_UNWIND=cfi), by libunwind
+ * and by frame pointers (=fp; this program is built with
+ * -fno-omit-frame-pointer so that the walk sees its frames; trace_bintree_nofp
+ * is the same program built without, where only the first two are right),
+ * each on a fresh heap, the modes interleaved round by round so that a change
+ * of machine load touches them alike; the median of the rounds per mode. The
+ * figure is ns per node; run.sh prints the ratios to "off".
  *
  * Memory: a long-lived tree of depth 21 (4,194,303 objects) built while
  * tracing at 1 and at 16 frames: the tracer's overhead divided by the
  * traced blocks (side tables, plus the few distinct tracebacks: at 16
  * frames the recursion makes one per depth).
  *
- * Frames: the cost of each frame beyond the first, by libunwind and by
- * frame pointers: rc_malloc + rc_free at the bottom of a recursion 40 deep,
- * at 1 frame and at 16, (t16 - t1) / 15.
+ * Frames: the cost of each frame beyond the first, by each walk: rc_malloc +
+ * rc_free at the bottom of a recursion 40 deep, at 1 frame and at 16,
+ * (t16 - t1) / 15.
  *
- * Usage: trace_bintree [max depth (21)] [rounds (3)] [what (all): a string
- *        of o (off), 1, l (16, libunwind), f (16, frame pointers), m (memory),
- *        c (cost per frame)]
- * Prints: RESULT trace_bintree_off|_1|_16|_16fp reclaim <ns> ns/node,
+ * Usage: trace_bintree [max depth (21)] [rounds (3)] [what (o1wfmc): a string
+ *        of o (off), 1, w (16, the checked walk), l (16, libunwind), f (16,
+ *        frame pointers), m (memory), c (cost per frame)]
+ * Prints: RESULT trace_bintree_off|_1|_16|_16lu|_16fp reclaim <ns> ns/node,
  *         RESULT trace_bytes_1|_16 reclaim <bytes> bytes/block,
- *         RESULT trace_frame|_fp reclaim <ns> ns/frame
+ *         RESULT trace_frame_cfi|_lu|_fp reclaim <ns> ns/frame
+ * (the workload names get the suffix _nofp in trace_bintree_nofp).
  */
 #include "bench_util.h"
 #include "tree_reclaim.h"
+
+/* "_nofp" in the program built without frame pointers (bench/CMakeLists.txt) */
+#ifndef TRACE_BINTREE_SUFFIX
+#define TRACE_BINTREE_SUFFIX ""
+#endif
+
+/* A RESULT line, the workload named with this build's suffix. */
+static void result(const char *workload, double value, const char *unit)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s%s", workload, TRACE_BINTREE_SUFFIX);
+    bench_result(name, "reclaim", value, unit);
+}
 
 typedef struct mode {
     char key;
@@ -36,9 +51,8 @@ typedef struct mode {
 } mode;
 
 static const mode modes[] = {
-    {'o', "trace_bintree_off", 0, "libunwind"},
-    {'1', "trace_bintree_1", 1, "libunwind"},
-    {'l', "trace_bintree_16", 16, "libunwind"},
+    {'o', "trace_bintree_off", 0, "cfi"},  {'1', "trace_bintree_1", 1, "cfi"},
+    {'w', "trace_bintree_16", 16, "cfi"},  {'l', "trace_bintree_16lu", 16, "libunwind"},
     {'f', "trace_bintree_16fp", 16, "fp"},
 };
 enum { MODES = sizeof modes / sizeof modes[0] };
@@ -82,7 +96,7 @@ static double time_one(const mode *m, int depth)
 
 static void bytes_per_block(unsigned nframes, const char *workload)
 {
-    mode m = {'-', workload, nframes, "libunwind"};
+    mode m = {'-', workload, nframes, "cfi"};
     rc_heap *heap = heap_for(&m);
     tree_node *tree = reclaim_make(MEMORY_DEPTH);
     size_t current = 0;
@@ -91,7 +105,7 @@ static void bytes_per_block(unsigned nframes, const char *workload)
     if (current != (size_t)blocks * (16 + 2 * sizeof(void *)))
         bench_fail("%s: %zu bytes traced for %.0f nodes", workload, current, blocks);
     printf("# %s: %zu tracer bytes for %.0f blocks\n", workload, rc_trace_overhead(), blocks);
-    bench_result(workload, "reclaim", (double)rc_trace_overhead() / blocks, "bytes/block");
+    result(workload, (double)rc_trace_overhead() / blocks, "bytes/block");
     reclaim_drop(tree);
     heap_done(heap);
 }
@@ -129,14 +143,14 @@ static void cost_per_frame(const char *unwind, const char *workload, int rounds)
     }
     double t1 = bench_median(figures[0], rounds), t16 = bench_median(figures[1], rounds);
     printf("# %s: %.1f ns a pair at 1 frame, %.1f at 16\n", workload, t1, t16);
-    bench_result(workload, "reclaim", (t16 - t1) / 15, "ns/frame");
+    result(workload, (t16 - t1) / 15, "ns/frame");
 }
 
 int main(int argc, char **argv)
 {
     int depth = (int)bench_arg(argc, argv, 1, 21);
     int rounds = (int)bench_arg(argc, argv, 2, 3);
-    const char *which = argc > 3 ? argv[3] : "o1lfmc";
+    const char *which = argc > 3 ? argv[3] : "o1wfmc";
     if (depth < BINTREE_MIN_DEPTH + 2 || depth > 30 || rounds > BENCH_MAX_REPS)
         bench_fail("depth must be %d..30, rounds at most %d", BINTREE_MIN_DEPTH + 2,
                    BENCH_MAX_REPS);
@@ -148,9 +162,10 @@ int main(int argc, char **argv)
                 figures[i][r] = time_one(&modes[i], depth);
     for (int i = 0; i < MODES; i++)
         if (strchr(which, modes[i].key))
-            bench_result(modes[i].workload, "reclaim", bench_median(figures[i], rounds), "ns/node");
+            result(modes[i].workload, bench_median(figures[i], rounds), "ns/node");
     if (strchr(which, 'c')) {
-        cost_per_frame("libunwind", "trace_frame", rounds);
+        cost_per_frame("cfi", "trace_frame_cfi", rounds);
+        cost_per_frame("libunwind", "trace_frame_lu", rounds);
         cost_per_frame("fp", "trace_frame_fp", rounds);
     }
     if (strchr(which, 'm')) {

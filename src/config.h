@@ -22,8 +22,10 @@
  *   RECLAIM_TRACE=N         heaps made from then on trace allocations with N
  *                           frames (1..128; 0: off), as PYTHONTRACEMALLOC
  *                           (docs/tracing.md).
- *   RECLAIM_TRACE_UNWIND=fp frames beyond the first by frame pointers, not
- *                           libunwind (docs/tracing.md).
+ *   RECLAIM_TRACE_UNWIND=cfi|fp|libunwind  how frames beyond the first are
+ *                           found: the checked walk by the unwind tables (the
+ *                           default), frame pointers, or libunwind
+ *                           (docs/tracing.md).
  */
 #ifndef RC_CONFIG_H
 #define RC_CONFIG_H

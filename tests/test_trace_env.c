@@ -8,14 +8,14 @@
 #include <reclaim.h>
 
 /* The child: its implicit heap is made by the first rc_malloc. Prints
- * "limit=N traced=B fp=F" and exits 0. */
+ * "limit=N traced=B unwind=U" (U: rc_trace_unwind) and exits 0. */
 static int child(void)
 {
     void *p = rc_malloc(100);
     size_t current = 0;
     rc_trace_get_memory(&current, NULL);
-    printf("limit=%u traced=%zu fp=%d\n", rc_trace_traceback_limit(), current,
-           (int)rc_heap_current()->trace.unwind_fp);
+    printf("limit=%u traced=%zu unwind=%d\n", rc_trace_traceback_limit(), current,
+           (int)rc_heap_current()->trace.unwind);
     rc_free(p);
     return 0;
 }
@@ -77,10 +77,13 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "child") == 0)
         return child();
-    check_child(NULL, NULL, "limit=0 traced=0 fp=0", NULL);
+    _Static_assert(RC_TRACE_UNWIND_CHECKED == 0 && RC_TRACE_UNWIND_FP == 1 &&
+                       RC_TRACE_UNWIND_LIBUNWIND == 2,
+                   "the numbers the child prints");
+    check_child(NULL, NULL, "limit=0 traced=0 unwind=0", NULL);
     check_child("", NULL, "limit=0 traced=0", NULL);
     check_child("0", NULL, "limit=0 traced=0", NULL);
-    check_child("1", NULL, "limit=1 traced=100 fp=0", NULL);
+    check_child("1", NULL, "limit=1 traced=100 unwind=0", NULL);
     check_child("25", NULL, "limit=25 traced=100", NULL);
     check_child("128", NULL, "limit=128 traced=100", NULL);
     const char *bad[] = {"129", "-1", "ten", "5x", " 5", "99999999999999999999999"};
@@ -92,10 +95,12 @@ int main(int argc, char **argv)
                  bad[i]);
         check_child(bad[i], NULL, "limit=0 traced=0", expected);
     }
-    check_child("3", "fp", "limit=3 traced=100 fp=1", NULL);
-    check_child("3", "libunwind", "limit=3 traced=100 fp=0", NULL);
-    check_child("3", "dwarf", "limit=3 traced=100 fp=0",
-                "reclaim: RECLAIM_TRACE_UNWIND=dwarf: expected \"libunwind\" or \"fp\"; using "
-                "libunwind");
+    check_child("3", "fp", "limit=3 traced=100 unwind=1", NULL);
+    check_child("3", "libunwind", "limit=3 traced=100 unwind=2", NULL);
+    check_child("3", "cfi", "limit=3 traced=100 unwind=0", NULL);
+    check_child("3", "", "limit=3 traced=100 unwind=0", NULL);
+    check_child("3", "dwarf", "limit=3 traced=100 unwind=0",
+                "reclaim: RECLAIM_TRACE_UNWIND=dwarf: expected \"cfi\", \"fp\" or "
+                "\"libunwind\"; using cfi");
     return check_report();
 }

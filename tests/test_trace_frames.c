@@ -3,7 +3,8 @@
  * blocks, objects and what reclaim allocates on the caller's behalf, and for
  * allocations made by callbacks reclaim runs (a sort comparison, a
  * finalizer). With more frames, the frames are the caller's call chain in
- * order, by libunwind and by the frame-pointer walk, cut at the limit.
+ * order, by the checked walk, libunwind and the frame-pointer walk, cut at
+ * the limit (test_trace_unwind compares the walks frame by frame).
  */
 #include "trace_check.h"
 
@@ -11,12 +12,12 @@
 
 static rc_heap *heap;
 
-static void fresh_heap(unsigned nframes, bool unwind_fp)
+static void fresh_heap(unsigned nframes, rc_trace_unwind unwind)
 {
     heap = rc_heap_new();
     CHECK(heap != NULL);
     rc_heap_use(heap);
-    heap->trace.unwind_fp = unwind_fp;
+    heap->trace.unwind = unwind;
     CHECK_EQ(rc_trace_start(nframes), 0);
 }
 
@@ -55,10 +56,10 @@ __attribute__((noinline)) void *chain_a(size_t size)
     return p;
 }
 
-__attribute__((noinline)) void chain_driver(bool unwind_fp);
-__attribute__((noinline)) void chain_driver(bool unwind_fp)
+__attribute__((noinline)) void chain_driver(rc_trace_unwind unwind);
+__attribute__((noinline)) void chain_driver(rc_trace_unwind unwind)
 {
-    fresh_heap(16, unwind_fp);
+    fresh_heap(16, unwind);
     void *small = chain_a(40), *large = chain_a(4000);
     NO_TAIL_CALL();
     const void *blocks[2] = {small, large};
@@ -113,7 +114,7 @@ __attribute__((noinline)) void *make_tuple_of_strs(void)
 void test_objects_attributed(void);
 void test_objects_attributed(void)
 {
-    fresh_heap(3, false);
+    fresh_heap(3, RC_TRACE_UNWIND_CHECKED);
     void *t = make_tuple_of_strs();
     CHECK_FRAME(rc_object_traceback(t), 0, "make_tuple_of_strs");
     CHECK_FRAME(rc_object_traceback(rc_tuple_get(t, 0)), 0, "make_tuple_of_strs");
@@ -166,7 +167,7 @@ static const rc_type finalized_type = {
 void test_callbacks(void);
 void test_callbacks(void)
 {
-    fresh_heap(16, false);
+    fresh_heap(16, RC_TRACE_UNWIND_CHECKED);
     void *list = rc_list_new();
     for (int i = 0; i < 10; i++) {
         void *item = rc_int_new(1000 - i);
@@ -217,7 +218,7 @@ __attribute__((naked, noinline)) void *call_with_rbp(UNUSED void *(*fn)(size_t),
 
 static void test_wild_frame_pointer(void)
 {
-    fresh_heap(8, true);
+    fresh_heap(8, RC_TRACE_UNWIND_FP);
     void *wild_heap = malloc(64);
     memset(wild_heap, 0x41, 64);
     void *wilds[] = {wild_heap, (void *)0x10, (void *)((uintptr_t)&wild_heap + 3), NULL};
@@ -237,8 +238,9 @@ static void test_wild_frame_pointer(void) {}
 
 int main(void)
 {
-    chain_driver(false);
-    chain_driver(true);
+    chain_driver(RC_TRACE_UNWIND_CHECKED);
+    chain_driver(RC_TRACE_UNWIND_LIBUNWIND);
+    chain_driver(RC_TRACE_UNWIND_FP);
     test_objects_attributed();
     test_callbacks();
     test_wild_frame_pointer();

@@ -18,10 +18,13 @@
  * heap when it is made (like PYTHONTRACEMALLOC=N; 0 or empty: off; anything
  * else prints a message on stderr and leaves tracing off).
  * RECLAIM_TRACE_UNWIND selects how frames beyond the first are found:
- * "libunwind" (the default: the unwind tables, right for any code) or "fp"
- * (frame pointers: several times faster, but programs built without
- * -fno-omit-frame-pointer get short tracebacks; the walk stays inside the
- * thread's stack, so it cannot crash). docs/tracing.md explains the design.
+ * "cfi" (the default: a walk by the unwind tables' rule for each frame, the
+ * frames libunwind would give, for code built with or without frame
+ * pointers, at the cost of a frame-pointer walk), "libunwind" (libunwind
+ * itself, some four times slower a frame) or "fp" (frame pointers alone:
+ * programs built without -fno-omit-frame-pointer get short or wrong
+ * tracebacks; the walk stays inside the thread's stack, so it cannot crash).
+ * docs/tracing.md explains the design.
  *
  * The tracer's own memory comes from the system allocator, never from the
  * heap: it does not appear in the traced figures or in the heap's blocks in

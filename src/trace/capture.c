@@ -14,16 +14,24 @@
  * frames from the chain, never add wrong ones. This is the whole capture for
  * one frame: a few loads per reclaim frame.
  *
- * Deeper frames. With more than one frame, the rest of the stack is
- * unwound by libunwind (unw_backtrace, from the unwind tables: right for
- * code built without frame pointers), and the frames up to the call site
- * found above are dropped; reclaim frames further out (a sort that called
- * the allocating callback) are kept, since they are part of how the
- * allocation happened. RECLAIM_TRACE_UNWIND=fp walks the caller's frame
- * pointers instead, several times faster; each frame pointer must lie in
- * the thread's stack, above the previous one, so a program built without
- * frame pointers gets short or wrong tracebacks but cannot crash the walk.
- * Nothing here turns addresses into names (snapshots do, later).
+ * Deeper frames. With more than one frame, the rest of the stack is found
+ * by one of three walks (heap->trace.unwind, RECLAIM_TRACE_UNWIND):
+ *  - cfi, the default: the checked walk (capture_walk.c) follows, from the
+ *    call site on, each frame's rule from the unwind tables (capture_cfi.c),
+ *    decided once per return address: libunwind's frames, for code built
+ *    with or without frame pointers, at a few loads per frame. Where a frame
+ *    has no rule it can follow (a signal frame, code without tables), the
+ *    whole capture is libunwind's, so the frames are libunwind's there too.
+ *  - libunwind: unw_backtrace from here, the frames up to the call site
+ *    dropped; told to stop just past the frames wanted (each costs it some
+ *    80 instructions on its fast path, after some 200 to start).
+ *  - fp: the caller's frame pointers, unchecked but for staying in the
+ *    thread's stack, each record above the one before: a program built
+ *    without frame pointers gets short or wrong tracebacks but cannot crash
+ *    the walk.
+ * Reclaim frames further out than the call site (a sort that called the
+ * allocating callback) are kept, since they are part of how the allocation
+ * happened. Nothing here turns addresses into names (snapshots do, later).
  */
 #define _GNU_SOURCE /* pthread_getattr_np */
 #include "trace_core.h"
@@ -36,9 +44,9 @@
  * most, for the unwinder's buffer. */
 #define RC_TRACE_OWN_FRAMES 32
 
-/* ---- frame pointers of the caller's code (RECLAIM_TRACE_UNWIND=fp) ---- */
+/* ---- the walks of the caller's frames ---- */
 
-/* The calling thread's stack bounds, cached per thread in the heap. */
+/* The calling thread's stack [lo, hi), cached per thread in the heap. */
 static bool stack_bounds(rc_heap *heap, uintptr_t *lo, uintptr_t *hi)
 {
     rc_trace_state *st = &heap->trace;
@@ -63,14 +71,11 @@ static bool stack_bounds(rc_heap *heap, uintptr_t *lo, uintptr_t *hi)
 }
 
 /* The frames past the call site, by the caller's frame pointers from
- * outer, the outermost reclaim frame: each record must lie in the stack,
- * aligned, above the one before. */
-static size_t walk_caller_frames(rc_heap *heap, const rc_frame_record *outer, const void **ips,
-                                 size_t n, size_t max)
+ * outer, the outermost reclaim frame: each record must lie in the stack
+ * [lo, hi), aligned, above the one before. */
+static size_t walk_caller_frames(const rc_frame_record *outer, const void **ips, size_t n,
+                                 size_t max, uintptr_t lo, uintptr_t hi)
 {
-    uintptr_t lo, hi;
-    if (!stack_bounds(heap, &lo, &hi))
-        return n;
     const rc_frame_record *prev = outer, *fp = outer->next;
     while (n < max) {
         uintptr_t at = (uintptr_t)fp;
@@ -85,7 +90,7 @@ static size_t walk_caller_frames(rc_heap *heap, const rc_frame_record *outer, co
     return n;
 }
 
-/* ---- libunwind (the default for more than one frame) ---- */
+/* ---- libunwind (RECLAIM_TRACE_UNWIND=libunwind, and where the checked walk cannot tell) ---- */
 
 /* The frames from site on, by libunwind; own is how many reclaim frames the
  * frame-pointer walk found above the capture, so that the unwinder stops
@@ -110,6 +115,18 @@ static size_t unwind_frames(const void *site, unsigned own, const void **ips, si
     return n;
 }
 
+/* The frames past the call site by one of the walks, 0 if the walk cannot
+ * tell (no stack bounds; a frame the checked walk cannot follow). */
+static size_t walk_frames(rc_heap *heap, const rc_frame_record *outer, const void **ips, size_t max)
+{
+    uintptr_t lo, hi;
+    if (!stack_bounds(heap, &lo, &hi))
+        return 0;
+    if (heap->trace.unwind == RC_TRACE_UNWIND_FP)
+        return walk_caller_frames(outer, ips, 1, max, lo, hi);
+    return rc_trace_walk_checked(heap, outer, ips, max, hi);
+}
+
 size_t rc_trace_capture(rc_heap *heap, const void **ips, size_t max)
 {
     unsigned own = 0;
@@ -119,8 +136,13 @@ size_t rc_trace_capture(rc_heap *heap, const void **ips, size_t max)
     ips[0] = outer->ret;
     if (max == 1)
         return 1;
-    if (heap->trace.unwind_fp)
-        return walk_caller_frames(heap, outer, ips, 1, max);
+    rc_trace_state *st = &heap->trace;
+    if (st->unwind != RC_TRACE_UNWIND_LIBUNWIND) {
+        size_t n = walk_frames(heap, outer, ips, max);
+        if (n || st->unwind == RC_TRACE_UNWIND_FP)
+            return n ? n : 1;
+        st->unwind_fallbacks++;
+    }
     size_t n = unwind_frames(outer->ret, own, ips, max);
     return n ? n : 1;
 }

@@ -47,7 +47,9 @@ static void forget_all(rc_heap *heap)
 {
     rc_trace_forget_blocks(heap);
     rc_tb_clear(heap);
+    rc_trace_rules_clear(heap);
     heap->trace.untraced_blocks = 0;
+    heap->trace.unwind_fallbacks = 0;
     RC_ASSERT(heap->trace.overhead == 0);
 }
 
@@ -91,20 +93,22 @@ static void start_from_environment(rc_heap *heap)
     start(heap, (unsigned)n, "RECLAIM_TRACE");
 }
 
-/* RECLAIM_TRACE_UNWIND=fp|libunwind: how frames past the first are found. */
+/* RECLAIM_TRACE_UNWIND=cfi|fp|libunwind: how frames past the first are
+ * found (capture.c); unset or empty: cfi, the checked walk. */
 static void unwinder_from_environment(rc_heap *heap)
 {
     const char *value = getenv("RECLAIM_TRACE_UNWIND");
-    if (!value || !*value || strcmp(value, "libunwind") == 0)
-        return;
-    if (strcmp(value, "fp") == 0) {
-        heap->trace.unwind_fp = true;
-        return;
-    }
-    fprintf(stderr,
-            "reclaim: RECLAIM_TRACE_UNWIND=%s: expected \"libunwind\" or \"fp\"; using "
-            "libunwind\n",
-            value);
+    if (!value || !*value || strcmp(value, "cfi") == 0)
+        heap->trace.unwind = RC_TRACE_UNWIND_CHECKED;
+    else if (strcmp(value, "fp") == 0)
+        heap->trace.unwind = RC_TRACE_UNWIND_FP;
+    else if (strcmp(value, "libunwind") == 0)
+        heap->trace.unwind = RC_TRACE_UNWIND_LIBUNWIND;
+    else
+        fprintf(stderr,
+                "reclaim: RECLAIM_TRACE_UNWIND=%s: expected \"cfi\", \"fp\" or \"libunwind\"; "
+                "using cfi\n",
+                value);
 }
 
 /* ---- what the allocator's statistics and debug reports ask ---------------- */

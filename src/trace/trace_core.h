@@ -69,6 +69,25 @@ static inline const rc_frame_record *rc_trace_outermost(const rc_frame_record *f
  * reclaim's code, on the thread that allocates. */
 RC_INTERNAL size_t rc_trace_capture(rc_heap *heap, const void **ips, size_t max);
 
+/* The frames past the call site by the checked walk (capture_walk.c):
+ * ips[0] is outer's return address; fills ips[1..] from outer's caller on,
+ * reading only the calling thread's stack between outer and hi (its top).
+ * Returns how many frames ips holds, at most max (>= 2), or 0 if a frame had
+ * no rule the walk can follow (the capture is then libunwind's). */
+RC_INTERNAL size_t rc_trace_walk_checked(rc_heap *heap, const rc_frame_record *outer,
+                                         const void **ips, size_t max, uintptr_t hi);
+/* Forgets every frame rule, giving the set's memory back. */
+RC_INTERNAL void rc_trace_rules_clear(rc_heap *heap);
+/* The bytes the rule set holds from the system. */
+RC_INTERNAL size_t rc_trace_rules_bytes(const rc_frame_rules *rules);
+/* Checks the rule set's invariants (capture_walk.c); true if they hold. */
+RC_INTERNAL bool rc_trace_rules_validate(const rc_frame_rules *rules);
+/* The layout of the frame that return address ret returns into, at that
+ * call, from the unwind tables (capture_cfi.c); kind RC_FRAME_UNKNOWN if it
+ * is not one the walk can follow. Reads the tables of the loaded modules;
+ * allocates nothing. */
+RC_INTERNAL rc_frame_layout rc_trace_cfi_layout(uintptr_t ret);
+
 /* ---- interned tracebacks (tbtable.c) ---- */
 
 /* The most distinct tracebacks a heap interns until cleared: what a small

@@ -15,8 +15,8 @@
  *   peak >= current
  *   every traceback index in a word is in 1 .. tracebacks.count
  *   overhead == the bytes of every side table (of pools and spare),
- *               traceback record chunk and traceback table the tracer holds
- *               from the system
+ *               traceback record chunk, traceback table and frame-rule set
+ *               the tracer holds from the system
  *   while tracing is off, every side table is NULL and every large block's
  *   traceback is 0, and overhead is 0.
  */
@@ -43,17 +43,60 @@ typedef struct rc_tb_table {
     uint64_t *slots;                    /* hash high 32 bits << 32 | index; 0: empty */
     uint32_t mask;                      /* slots - 1 (a power of two), 0 if none */
     uint32_t count;                     /* records: indexes 1 .. count */
+    uint32_t last;                      /* the index rc_tb_intern gave last (0: none) */
     struct rc_trace_frames **records;   /* by index; records[0] unused */
     uint32_t records_cap;
     struct rc_tb_chunk *chunks; /* record storage, newest first */
     char *bump, *bump_end;      /* free space of the newest chunk */
 } rc_tb_table;
 
+/* How the frames past the call site are found (capture.c). */
+typedef enum rc_trace_unwind {
+    RC_TRACE_UNWIND_CHECKED,   /* the default: walked by the unwind tables' rules,
+                                  libunwind where a frame has none (capture_walk.c) */
+    RC_TRACE_UNWIND_FP,        /* frame pointers, unchecked (RECLAIM_TRACE_UNWIND=fp) */
+    RC_TRACE_UNWIND_LIBUNWIND, /* libunwind (RECLAIM_TRACE_UNWIND=libunwind) */
+} rc_trace_unwind;
+
+/* How the frame of the function a return address returns into is laid out
+ * at that call, as the unwind tables say (capture_cfi.c), in the form the
+ * checked walk follows. */
+typedef enum rc_frame_kind {
+    RC_FRAME_UNKNOWN, /* no rule the walk can follow: libunwind unwinds the capture */
+    RC_FRAME_FP,      /* a frame pointer: CFA = rbp + 16, the caller's rbp at CFA - 16 */
+    RC_FRAME_RSP,     /* CFA = rsp + cfa_offset, the caller's rbp at CFA + rbp_offset
+                         (0: rbp is unchanged), both offsets multiples of 8 with the
+                         saved rbp inside the frame: only CFA's bound is left to check */
+    RC_FRAME_CFA,     /* any other CFA = (rbp or rsp) + cfa_offset, the caller's rbp
+                         at CFA + rbp_offset (0: unchanged) */
+    RC_FRAME_LAST,    /* the outermost frame: nothing called it */
+} rc_frame_kind;
+
+typedef struct rc_frame_layout {
+    int32_t cfa_offset;
+    int16_t rbp_offset;
+    uint8_t kind; /* rc_frame_kind; the return address is at CFA - 8 in each */
+    bool cfa_rbp; /* the CFA is rbp + cfa_offset, not rsp + cfa_offset */
+} rc_frame_layout;
+
+typedef struct rc_frame_rule {
+    uintptr_t ret; /* the return address the rule is for; 0: an empty slot */
+    rc_frame_layout layout;
+} rc_frame_rule;
+
+/* The rule of every return address the checked walk met (capture_walk.c):
+ * an open-addressing set by return address, at most half full. */
+typedef struct rc_frame_rules {
+    rc_frame_rule *slots; /* NULL: none yet */
+    uint32_t mask;        /* slots - 1 (a power of two), 0 if none */
+    uint32_t count;
+} rc_frame_rules;
+
 typedef struct rc_trace_state {
-    unsigned nframes; /* traceback limit; 0: tracing is off */
-    bool unwind_fp;   /* frames beyond the first by frame pointers, not libunwind */
-    size_t current;   /* requested bytes of the traced blocks */
-    size_t peak;      /* most of current since start, clear or reset_peak */
+    unsigned nframes;       /* traceback limit; 0: tracing is off */
+    rc_trace_unwind unwind; /* how frames past the call site are found */
+    size_t current;         /* requested bytes of the traced blocks */
+    size_t peak;            /* most of current since start, clear or reset_peak */
     size_t traced_blocks;
     size_t untraced_blocks; /* the tracer lacked memory for their trace */
     size_t overhead;        /* bytes held from the system */
@@ -62,9 +105,11 @@ typedef struct rc_trace_state {
      * (linked through their first word), at most RC_TRACE_SPARE_SIDES each */
     void *spare_sides[RC_SIZE_CLASSES];
     uint8_t spare_count[RC_SIZE_CLASSES];
-    /* the owning thread's stack, for the frame-pointer walk of user code */
+    /* the owning thread's stack, for the walks of user code */
     uintptr_t stack_owner; /* the thread token the bounds belong to, 0: none */
     uintptr_t stack_lo, stack_hi;
+    rc_frame_rules rules;
+    size_t unwind_fallbacks; /* captures the checked walk left to libunwind */
 } rc_trace_state;
 
 #endif

@@ -434,7 +434,9 @@ bool rc_trace_validate(rc_heap *heap)
         return false;
     if (t.max_tb > st->tracebacks.count || !rc_tb_validate(&st->tracebacks))
         return false;
-    if (st->overhead != t.side_bytes + rc_tb_bytes(&st->tracebacks))
+    if (!rc_trace_rules_validate(&st->rules) ||
+        st->overhead !=
+            t.side_bytes + rc_tb_bytes(&st->tracebacks) + rc_trace_rules_bytes(&st->rules))
         return false;
     if ((st->nframes == 0) != !heap->alloc.traced)
         return false;
