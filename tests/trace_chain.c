@@ -14,8 +14,12 @@
 #define CHAIN_CAT2(a, b) a##_##b
 #define CHAIN_CAT(a, b)  CHAIN_CAT2(a, b)
 #define CHAIN_FN(name)   CHAIN_CAT(name, CHAIN_VARIANT)
-#define CHAIN_FRAME      __attribute__((noinline, noclone))
-#define NO_TAIL_CALL()   __asm__ volatile("" ::: "memory")
+#if defined(__clang__)
+#define CHAIN_FRAME __attribute__((noinline))
+#else /* no specialized copies under other names either */
+#define CHAIN_FRAME __attribute__((noinline, noclone))
+#endif
+#define NO_TAIL_CALL() __asm__ volatile("" ::: "memory")
 
 static void (*const chain_fns[2][CHAIN_SHAPES])(chain *c) = {
     {chain_small_nofp, chain_big_nofp, chain_vla_nofp, chain_clobber_nofp},
