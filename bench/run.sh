@@ -22,24 +22,21 @@ failed=0
 : >"$results" || exit 1
 
 # ---- scale ------------------------------------------------------------------
+# Empty: each program's defaults (dict_*: a million keys, list_*: ten million
+# appends, trace_snapshot: a million traced blocks). Tracing: trace_bintree
+# (reclaim) at depth 21, trace_cpython.py (tracemalloc) at 17,
+# trace_heaptrack.sh (heaptrack) at 16.
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
   churn_args=(1000000 1); bintree_args=(16 1); py_bintree_args=(14 1)
   gc_args=(1); memory_args=(19); limit=120
+  trace_args=(14 1); trace_py_args=(12 1); trace_heaptrack_args=(12 1)
+  snapshot_args=(100000 3); dict_args=(100000 1); list_args=(1000000 1)
 else
   churn_args=(); bintree_args=(); py_bintree_args=(17 3); gc_args=(); memory_args=()
   limit=600
+  trace_args=(21 3); trace_py_args=(17 3); trace_heaptrack_args=(16 3)
+  snapshot_args=(); dict_args=(); list_args=()
 fi
-# trace_bintree (reclaim's tracing at depth 21), trace_cpython.py
-# (tracemalloc at depth 17), trace_heaptrack.sh (heaptrack at depth 16)
-trace_args=(21 3); trace_py_args=(17 3); trace_heaptrack_args=(16 3)
-[[ ${BENCH_QUICK:-0} == 1 ]] && { trace_args=(14 1); trace_py_args=(12 1); trace_heaptrack_args=(12 1); }
-# trace_snapshot: a million traced blocks, unless QUICK
-snapshot_args=()
-[[ ${BENCH_QUICK:-0} == 1 ]] && snapshot_args=(100000 3)
-
-# dict_*, list_*: a million keys, ten million appends, unless QUICK
-dict_args=(); list_args=()
-[[ ${BENCH_QUICK:-0} == 1 ]] && { dict_args=(100000 1); list_args=(1000000 1); }
 
 # ---- finding the peers ------------------------------------------------------
 # The path CMake found (peers.env), else the dynamic linker's cache.

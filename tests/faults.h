@@ -67,4 +67,29 @@ static void end(void)
 
 typedef bool (*scenario)(long n, bool sticky, int variant);
 
+/* Calls of the scenario's subject that failed; each run adds its own. */
+static size_t total_failed;
+
+/* The sweep: run(n, sticky, variant) for n = 0, 1, ... until the run's
+ * requests no longer reach the armed failure point, with single failures
+ * and then sticky ones. The scenario must have at least min_points failure
+ * points and fewer than max_points, and a sticky sweep must have made some
+ * call fail (a single failure may be absorbed by the allocator's
+ * collect-and-retry). Prints the figures under name. */
+static inline void faults_sweep(const char *name, scenario run, int variant, long min_points,
+                                long max_points)
+{
+    for (int sticky = 0; sticky < 2; sticky++) {
+        long n = 0;
+        total_failed = 0;
+        while (n < max_points && run(n, sticky, variant))
+            n++;
+        CHECK(n >= min_points && n < max_points);
+        if (sticky)
+            CHECK(total_failed > 0);
+        printf("%s variant %d %-6s: %ld failure points, %zu failed calls\n", name, variant,
+               sticky ? "sticky" : "once", n, total_failed);
+    }
+}
+
 #endif

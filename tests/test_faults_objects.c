@@ -24,7 +24,7 @@
 static size_t collections; /* counted by a gc callback at each stop */
 /* Coverage, summed over a sweep: calls that failed, runs that left a young
  * list in overflow mode. */
-static size_t total_failed, overflow_runs;
+static size_t overflow_runs;
 
 static void count_collections(rc_gc_phase phase, const rc_gc_info *info, void *arg)
 {

@@ -318,7 +318,7 @@ static void test_model(void)
 /* ---- out-of-memory injection ------------------------------------------- */
 
 enum { F_RECORDS = 200, F_RECORD_LEN = 600 }; /* records above 512 B: large blocks */
-static size_t total_failed, hand_back_failed;
+static size_t hand_back_failed;
 
 static int write_big(void *w, long i)
 {

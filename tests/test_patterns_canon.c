@@ -220,7 +220,6 @@ static void get_garbage(void)
 /* ---- out-of-memory injection ------------------------------------------- */
 
 enum { F_KEYS = 40, F_GETS = 200 };
-static size_t total_failed;
 
 /* 200 requests over 40 keys while requests fail, holding every result:
  * each is NULL with an out-of-memory message, or the object for its key,
@@ -282,16 +281,6 @@ int main(void)
     test_cycles_and_order();
     test_make_failures_and_reentry();
     CHECK_DEATH(get_garbage, "make's result");
-    for (int sticky = 0; sticky < 2; sticky++) {
-        long n = 0;
-        total_failed = 0;
-        while (n < 10000 && scenario_gets(n, sticky, 0))
-            n++;
-        CHECK(n > 3 && n < 10000);
-        if (sticky)
-            CHECK(total_failed > 0);
-        printf("faults %-6s: %ld failure points, %zu failed gets\n", sticky ? "sticky" : "once", n,
-               total_failed);
-    }
+    faults_sweep("get", scenario_gets, 0, 4, 10000);
     return check_report();
 }

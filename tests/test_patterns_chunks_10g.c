@@ -9,7 +9,7 @@
  * the number of chunks, the last chunk's length and a position-weighted
  * checksum of the non-zero bytes are compared with what the markers give.
  *
- * Memory: VmRSS (/proc/self/status) is sampled inside every chunk call,
+ * Memory: VmRSS (rss_bytes, rss.h) is sampled inside every chunk call,
  * while its window is mapped and read, and the process's peak
  * (getrusage ru_maxrss) is checked after the walk. The control shows the
  * measurement is real: one 256 MiB chunk of the same file, read the same
@@ -17,6 +17,7 @@
  */
 // ctest-labels: slow
 #include "check.h"
+#include "rss.h"
 
 #include <reclaim.h>
 
@@ -42,20 +43,6 @@ static const struct {
 };
 
 static char path[64];
-
-/* VmRSS in bytes. */
-static size_t rss_now(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    size_t kb = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %zu kB", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kb * 1024;
-}
 
 typedef struct walk {
     uint64_t next_offset, bytes, checksum, nonzero;
@@ -96,7 +83,7 @@ static int walk_chunk(const void *data, size_t len, uint64_t offset, void *arg)
     w->chunks++;
     w->last_len = len;
     scan(w, data, len, offset);
-    size_t rss = rss_now(); /* the window is mapped and every page was read */
+    size_t rss = rss_bytes(); /* the window is mapped and every page was read */
     if (rss > w->max_rss)
         w->max_rss = rss;
     return 0;
@@ -110,7 +97,7 @@ static int touch_then_stop(const void *data, size_t len, uint64_t offset, void *
     unsigned sum = 0;
     for (size_t i = 0; i < len; i += 4096)
         sum += p[i];
-    *(size_t *)arg = rss_now() + sum; /* sum is 0: the chunk is a hole */
+    *(size_t *)arg = rss_bytes() + sum; /* sum is 0: the chunk is a hole */
     return 7;
 }
 
@@ -145,7 +132,7 @@ int main(void)
         }
     }
 
-    size_t rss_before = rss_now();
+    size_t rss_before = rss_bytes();
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     walk w = {0};

@@ -214,8 +214,6 @@ static void test_misuse(void)
 
 /* ---- out-of-memory injection ------------------------------------------- */
 
-static size_t total_failed;
-
 /* A get whose loader allocates 3000 ints and a list of them while requests
  * fail: either the whole value or NULL with an out-of-memory message and
  * the lazy value empty; then, injection off, a get loads it. */
@@ -258,16 +256,6 @@ int main(void)
     test_reentry_and_self_drop();
     test_cycle();
     test_misuse();
-    for (int sticky = 0; sticky < 2; sticky++) {
-        long n = 0;
-        total_failed = 0;
-        while (n < 10000 && scenario_get(n, sticky, 0))
-            n++;
-        CHECK(n > 2 && n < 10000);
-        if (sticky)
-            CHECK(total_failed > 0);
-        printf("faults %-6s: %ld failure points, %zu failed gets\n", sticky ? "sticky" : "once", n,
-               total_failed);
-    }
+    faults_sweep("get", scenario_get, 0, 3, 10000);
     return check_report();
 }

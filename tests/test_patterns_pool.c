@@ -346,7 +346,6 @@ static void test_model(void)
 /* ---- out-of-memory injection ------------------------------------------- */
 
 enum { F_MAX = 200, F_HELD = 300 };
-static size_t total_failed;
 
 /* Acquires 300 (the in-use set grows to large blocks), releases them all
  * (the available array grows to 200 slots), acquires again (200 reused).
@@ -407,16 +406,6 @@ int main(void)
     CHECK_DEATH(acquire_garbage, "the create function's result");
     test_cycles();
     test_model();
-    for (int sticky = 0; sticky < 2; sticky++) {
-        long n = 0;
-        total_failed = 0;
-        while (n < 10000 && scenario_pool(n, sticky, 0))
-            n++;
-        CHECK(n > 3 && n < 10000);
-        if (sticky) /* once: the allocator's collect-and-retry absorbs it */
-            CHECK(total_failed > 0);
-        printf("faults %-6s: %ld failure points, %zu failed calls\n", sticky ? "sticky" : "once", n,
-               total_failed);
-    }
+    faults_sweep("pool", scenario_pool, 0, 4, 10000);
     return check_report();
 }

@@ -166,8 +166,6 @@ static void test_misuse(void)
 
 /* ---- out-of-memory injection ------------------------------------------- */
 
-static size_t total_failed;
-
 /* Making 50 arrays while requests fail: NULL with a message, or an array
  * that works; all dropped, the heap is back where it began. */
 static bool scenario_new(long n, bool sticky, int variant)
@@ -202,16 +200,6 @@ int main(void)
     test_owner_died();
     test_outlives_parent_copy();
     test_misuse();
-    for (int sticky = 0; sticky < 2; sticky++) {
-        long n = 0;
-        total_failed = 0;
-        while (n < 1000 && scenario_new(n, sticky, 0))
-            n++;
-        CHECK(n > 0 && n < 1000);
-        if (sticky)
-            CHECK(total_failed > 0);
-        printf("faults %-6s: %ld failure points, %zu failed calls\n", sticky ? "sticky" : "once", n,
-               total_failed);
-    }
+    faults_sweep("new", scenario_new, 0, 1, 1000);
     return check_report();
 }

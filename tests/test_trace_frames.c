@@ -10,6 +10,8 @@
 
 #include <reclaim.h>
 
+#include <signal.h>
+
 static rc_heap *heap;
 
 static void fresh_heap(unsigned nframes, rc_trace_unwind unwind)
@@ -236,6 +238,40 @@ static void test_wild_frame_pointer(void)
 static void test_wild_frame_pointer(void) {}
 #endif
 
+/* ---- a signal handler on its own stack ---------------------------------------- */
+
+static void *allocated_in_handler;
+
+__attribute__((noinline)) void allocate_in_handler(int sig);
+__attribute__((noinline)) void allocate_in_handler(int sig)
+{
+    (void)sig;
+    allocated_in_handler = rc_malloc(40);
+    NO_TAIL_CALL();
+}
+
+/* A handler run on an alternate signal stack (not the thread's stack): the
+ * frame-pointer walk reads no record there, though the records lead on to
+ * the interrupted code; the call site is still the handler. */
+static void test_signal_stack(void)
+{
+    static char signal_stack[64 * 1024];
+    fresh_heap(8, RC_TRACE_UNWIND_FP);
+    stack_t ss = {.ss_sp = signal_stack, .ss_size = sizeof signal_stack}, old_ss;
+    CHECK_EQ(sigaltstack(&ss, &old_ss), 0);
+    struct sigaction sa = {.sa_handler = allocate_in_handler, .sa_flags = SA_ONSTACK}, old;
+    sigemptyset(&sa.sa_mask);
+    CHECK_EQ(sigaction(SIGUSR1, &sa, &old), 0);
+    raise(SIGUSR1);
+    sigaction(SIGUSR1, &old, NULL);
+    sigaltstack(&old_ss, NULL);
+    const rc_trace_frames *tb = rc_block_traceback(allocated_in_handler);
+    CHECK(tb && tb->nframes == 1);
+    CHECK_FRAME(tb, 0, "allocate_in_handler");
+    rc_free(allocated_in_handler);
+    drop_heap();
+}
+
 int main(void)
 {
     chain_driver(RC_TRACE_UNWIND_CHECKED);
@@ -244,5 +280,6 @@ int main(void)
     test_objects_attributed();
     test_callbacks();
     test_wild_frame_pointer();
+    test_signal_stack();
     return check_report();
 }

@@ -221,7 +221,6 @@ static void stress(int kind)
 
 enum { GROW = 3000 };
 static void *grow_keys[GROW];
-static size_t total_failed;
 
 static size_t check_prefix(void *d, size_t n)
 {
@@ -275,17 +274,7 @@ static bool scenario_grow(long n, bool sticky, int str_keys)
 
 static void sweep(int str_keys)
 {
-    for (int sticky = 0; sticky < 2; sticky++) {
-        total_failed = 0;
-        long n = 0;
-        while (n < 10000 && scenario_grow(n, sticky, str_keys))
-            n++;
-        CHECK(n > 0 && n < 10000);
-        if (sticky)
-            CHECK(total_failed > 0);
-        printf("oom %s keys %-6s %3ld failure points, %3zu failed sets\n", str_keys ? "str" : "int",
-               sticky ? "sticky" : "once", n, total_failed);
-    }
+    faults_sweep("dict growth (variant 1: str keys)", scenario_grow, str_keys, 1, 10000);
 }
 
 int main(void)

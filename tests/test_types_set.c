@@ -288,7 +288,6 @@ static void stress(void)
 /* ---- out of memory ---- */
 
 enum { GROW = 3000 };
-static size_t total_failed;
 
 static bool scenario_grow(long n, bool sticky)
 {

@@ -426,8 +426,6 @@ static void test_container_in_cycle(void)
 
 /* ---- out of memory ---- */
 
-static size_t total_failed;
-
 /* The length of c, a weak value dict (variant 0), key dict (1) or set. */
 static size_t weak_len(void *c, int variant)
 {
@@ -479,17 +477,7 @@ static bool scenario_set(long n, bool sticky, int variant)
 
 static void sweep(int variant)
 {
-    for (int sticky = 0; sticky < 2; sticky++) {
-        long n = 0;
-        total_failed = 0;
-        while (n < 10000 && scenario_set(n, sticky, variant))
-            n++;
-        CHECK(n > 0 && n < 10000);
-        if (sticky)
-            CHECK(total_failed > 0);
-        printf("oom variant %d %-6s: %ld failure points, %zu failed calls\n", variant,
-               sticky ? "sticky" : "once", n, total_failed);
-    }
+    faults_sweep("weak container set", scenario_set, variant, 1, 10000);
 }
 
 /* ---- model check: a weak value dict whose values keep dying ---- */

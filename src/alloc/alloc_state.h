@@ -37,11 +37,12 @@ typedef struct rc_alloc_state {
      * debug heap, whose every block goes through the out-of-line paths
      * (so the debug allocator costs a plain heap no branch). */
     size_t fast_max;
+    /* tracing is on: every block handed out goes to hooks.trace_alloc
+     * (the one branch tracing costs the allocation paths while off; beside
+     * fast_max, so that both are in the line every allocation loads) */
+    bool traced;
     struct rc_pool *used[RC_BLOCK_KINDS][RC_SIZE_CLASSES];
     struct rc_pool *used_tail[RC_BLOCK_KINDS][RC_SIZE_CLASSES]; /* NULL if empty */
-    /* tracing is on: every block handed out goes to hooks.trace_alloc
-     * (the one branch tracing costs the allocation paths while off) */
-    bool traced;
     /* rc_realloc is moving or resizing a block: a failed request then
      * collects no cycles (malloc.c, collected_for_retry) */
     bool reallocating;

@@ -210,13 +210,14 @@ static void kill(const rc_debug_block *b, size_t n)
     b->raw[RC_DEBUG_API_OFFSET] = RC_DEBUG_API_FREED;
 }
 
-/* Freed block raw, of n requested bytes, checked and filled, leaves the
- * caller's hands: into the quarantine. */
-static void quarantine(rc_heap *heap, char *raw, size_t n, const rc_type *type)
+/* Freed block raw (of usable bytes), of n requested bytes, checked and
+ * filled, leaves the caller's hands: into the quarantine. */
+static void quarantine(rc_heap *heap, char *raw, size_t usable, size_t n, const rc_type *type)
 {
     heap->alloc.debug->requested_bytes -= n;
-    rc_alloc_forget_trace(heap, raw); /* freed for the tracer now, not after the quarantine */
-    rc_debug_quarantine_add(heap, raw, type);
+    if (RC_UNLIKELY(heap->alloc.traced)) /* freed for the tracer now, not after the quarantine */
+        rc_alloc_forget_trace(heap, raw);
+    rc_debug_quarantine_add(heap, raw, usable, type);
 }
 
 void rc_debug_free(rc_heap *heap, void *p, rc_debug_expect expect, const char *what, bool local)
@@ -226,7 +227,7 @@ void rc_debug_free(rc_heap *heap, void *p, rc_debug_expect expect, const char *w
     const rc_type *type = b.type;
     kill(&b, n);
     if (local)
-        quarantine(heap, b.raw, n, expect == RC_DEBUG_EXPECT_OBJECT ? type : NULL);
+        quarantine(heap, b.raw, b.usable, n, expect == RC_DEBUG_EXPECT_OBJECT ? type : NULL);
     else
         rc_alloc_remote_push(heap, b.raw); /* the owner counts it when it drains */
 }
@@ -235,5 +236,6 @@ void rc_debug_take_remote(rc_heap *heap, char *raw)
 {
     /* the stack's link overwrote the guard bytes at offset 8 */
     memset(raw + 8, RC_DEBUG_FORBIDDEN, RC_DEBUG_FRONT - 8);
-    quarantine(heap, raw, (size_t)rc_layout_requested(raw, rc_alloc_usable(raw)), NULL);
+    size_t usable = rc_alloc_usable(raw);
+    quarantine(heap, raw, usable, (size_t)rc_layout_requested(raw, usable), NULL);
 }

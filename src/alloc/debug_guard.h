@@ -75,9 +75,10 @@ RC_INTERNAL void rc_debug_take_remote(rc_heap *heap, char *raw);
 
 RC_INTERNAL int rc_debug_quarantine_init(rc_heap *heap, rc_debug_state *debug,
                                          const rc_heap_options *options);
-/* Holds back freed raw block raw (filled, API byte FREED); the oldest
- * blocks leave, checked, while the ring is over its limits. */
-RC_INTERNAL void rc_debug_quarantine_add(rc_heap *heap, char *raw, const rc_type *type);
+/* Holds back freed raw block raw of usable bytes (filled, API byte FREED);
+ * the oldest blocks leave, checked, while the ring is over its limits. */
+RC_INTERNAL void rc_debug_quarantine_add(rc_heap *heap, char *raw, size_t usable,
+                                         const rc_type *type);
 /* Lets every block leave, checked; false if it held none. */
 RC_INTERNAL bool rc_debug_quarantine_flush(rc_heap *heap);
 /* The type recorded for a quarantined object block, or NULL. */

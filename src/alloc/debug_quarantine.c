@@ -78,14 +78,14 @@ static void evict_oldest(rc_heap *heap)
     rc_alloc_free_plain(heap, b.raw);
 }
 
-void rc_debug_quarantine_add(rc_heap *heap, char *raw, const rc_type *type)
+void rc_debug_quarantine_add(rc_heap *heap, char *raw, size_t usable, const rc_type *type)
 {
     rc_debug_state *debug = heap->alloc.debug;
     if (debug->count == debug->ring_cap)
         evict_oldest(heap);
     *entry(debug, debug->count) = (rc_debug_entry){.raw = raw, .type = type};
     debug->count++;
-    debug->bytes += rc_alloc_usable(raw);
+    debug->bytes += usable;
     while (debug->bytes > debug->max_bytes)
         evict_oldest(heap); /* at worst the block just added */
 }

@@ -201,13 +201,14 @@ void rc_large_free(rc_heap *heap, rc_large *h)
     if (h->trace_tb)
         heap->hooks.trace_free(heap, h + 1, NULL);
     list_unlink(st, h);
+    size_t sys = sys_size(h);
     st->large_blocks--;
     st->large_bytes -= h->size;
-    st->large_sys_bytes -= sys_size(h);
+    st->large_sys_bytes -= sys;
     h->magic = (uintptr_t)(h + 1) ^ RC_LARGE_FREED;
     rc_arena_map_remove_large(h);
     if (h->mapped)
-        rc_large_unmap(h, sys_size(h));
+        rc_large_unmap(h, sys);
     else
         rc_sys_free(heap, (char *)h - h->shift);
 }

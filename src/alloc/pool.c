@@ -196,6 +196,8 @@ static void check_free(const rc_pool *pool, char *b)
 void rc_pool_free_slow(rc_heap *heap, rc_pool *pool, char *b)
 {
     rc_alloc_state *st = &heap->alloc;
+    if (pool->side) /* tracing: the block's trace goes first */
+        heap->hooks.trace_free(heap, b, pool);
     check_free(pool, b);
     *(char **)(b + 8) = pool->freeblock;
     pool->freeblock = b;

@@ -218,11 +218,11 @@ static inline void rc_live_mark(const rc_pool *pool, const char *b)
 RC_INTERNAL void *rc_pool_alloc_slow(rc_heap *heap, rc_block_kind kind, unsigned cls);
 RC_INTERNAL void rc_pool_free_slow(rc_heap *heap, rc_pool *pool, char *b);
 
-/* The first block of pool's free list, taken; NULL if the list is empty
- * (the empty sentinel's always is). */
 /* Whether a pool in use is on its used list (off it, it is full). */
 static inline bool rc_pool_on_used_list(const rc_pool *pool) { return pool->slow_at == 1; }
 
+/* The first block of pool's free list, taken; NULL if the list is empty
+ * (the empty sentinel's always is). */
 static inline void *rc_pool_pop(rc_pool *pool)
 {
     char *b = pool->freeblock;
@@ -244,14 +244,15 @@ static inline void *rc_pool_alloc(rc_heap *heap, rc_block_kind kind, unsigned cl
 /* Frees block b of pool, on a heap the caller may work on. The slow path
  * (used <= slow_at) handles the last block of a pool (slow_at is 1 while
  * the pool is on its used list) and the first free of a full pool, which
- * puts it back on its list (slow_at is then its capacity), and the misuse
- * checks that need more than a compare. */
+ * puts it back on its list (slow_at is then its capacity), the misuse
+ * checks that need more than a compare, and a pool the tracer watches
+ * (side, in the line loaded anyway: a call to its hook here would make
+ * every caller save registers). */
 static inline void rc_pool_free(rc_heap *heap, rc_pool *pool, char *b)
 {
-    if (RC_UNLIKELY(pool->side != NULL)) /* tracing: in the line loaded anyway */
-        heap->hooks.trace_free(heap, b, pool);
     char *head = pool->freeblock;
-    if (RC_UNLIKELY(pool->used <= pool->slow_at || head == b || RC_CHECKS >= 1 || RC_SANITIZE)) {
+    if (RC_UNLIKELY(pool->used <= pool->slow_at || head == b || pool->side != NULL ||
+                    RC_CHECKS >= 1 || RC_SANITIZE)) {
         rc_pool_free_slow(heap, pool, b);
         return;
     }

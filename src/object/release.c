@@ -110,7 +110,7 @@ static inline void free_dead(rc_heap *heap, void *obj, const rc_type *type, bool
     rc_alloc_free_object(heap, rc_head_of(obj), large);
 }
 
-static void release_loop(rc_heap *heap)
+static RC_NOINLINE void release_loop(rc_heap *heap)
 {
     rc_object_state *state = &heap->objects;
     state->releasing = true;
@@ -146,54 +146,116 @@ static bool finalize_dying(void *obj, const rc_type *type)
     return --head->refcnt != 0;
 }
 
+/* The object leaves the collector: untracked, and no longer counted in
+ * count0. */
+static inline void leave_collector(rc_heap *heap, void *obj, const rc_type *type)
+{
+    rc_track_remove(heap, obj);
+    if (type->traverse && heap->objects.count0 > 0)
+        heap->objects.count0--;
+}
+
 /* What every death does after finalize and before release: a dying weak
  * reference leaves its referent, the object leaves the collector, and weak
- * references to it are cleared (their callbacks run). Inline: the hooks are
- * the rare case, and a death is mostly the untracking. */
+ * references to it are cleared (their callbacks run). */
 static inline void leave_heap(rc_heap *heap, void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
     const rc_type *type = head->type;
     if (RC_UNLIKELY(type->flags & RC_TYPE_INTERNAL_WEAKREF))
         heap->hooks.weakref_dying(heap, obj);
-    rc_track_remove(heap, obj);
-    if (type->traverse && heap->objects.count0 > 0)
-        heap->objects.count0--;
+    leave_collector(heap, obj, type);
     if (RC_UNLIKELY(head->gc_bits & RC_WEAKREFS))
         heap->hooks.clear_weakrefs(heap, obj);
 }
 
-static void object_dies(rc_heap *heap, void *obj)
+/* Dead obj joins the release stack, and the release loop runs unless it
+ * is running already (it takes obj in turn). */
+static inline void queue_release(rc_heap *heap, void *obj)
+{
+    release_push(&heap->objects, obj);
+    if (!heap->objects.releasing)
+        release_loop(heap);
+}
+
+/* Whether a death calls out: a finalizer that has not run, or the weak
+ * reference layer (obj is a weak reference, or weakly referenced). */
+static inline bool death_calls_out(const rc_object_head *head, const rc_type *type)
+{
+    return (type->finalize && !(head->gc_bits & RC_FINALIZED)) ||
+           (type->flags & RC_TYPE_INTERNAL_WEAKREF) || (head->gc_bits & RC_WEAKREFS);
+}
+
+static RC_NOINLINE void object_dies_calling_out(rc_heap *heap, void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
     const rc_type *type = head->type;
     if (type->finalize && !(head->gc_bits & RC_FINALIZED) && finalize_dying(obj, type))
         return;
     leave_heap(heap, obj);
-    release_push(&heap->objects, obj);
-    if (!heap->objects.releasing)
-        release_loop(heap);
+    queue_release(heap, obj);
+}
+
+/* A death. The common one (no call out) is the untracking and a push,
+ * with no register saved but the frame pointer; the rest is out of line,
+ * as is the release loop (inlined, its six saved registers were paid by
+ * every death, most of which only push a child for the running loop). */
+static inline void object_dies(rc_heap *heap, void *obj)
+{
+    rc_object_head *head = rc_head_of(obj);
+    const rc_type *type = head->type;
+    if (RC_UNLIKELY(death_calls_out(head, type))) {
+        object_dies_calling_out(heap, obj);
+        return;
+    }
+    leave_collector(heap, obj, type);
+    queue_release(heap, obj);
+}
+
+/* rc_decref_slow's rare cases are out of line too, so that its common one
+ * (a pool object of the caller's current heap) saves no registers either. */
+
+static RC_NORETURN RC_NOINLINE void already_dead(void *obj)
+{
+    rc_debug_check_object_use(obj, "rc_decref"); /* a debug heap says more */
+    rc_fatal("rc_decref(%p): the object is already dead (reference count 0): a "
+             "reference was dropped twice, or the object was used after it was freed",
+             obj);
+}
+
+static RC_NOINLINE void object_dies_elsewhere(rc_heap *heap, void *obj)
+{
+    bool taken = rc_heap_take(heap, "rc_decref (last reference)");
+    object_dies(heap, obj);
+    if (taken)
+        rc_heap_release(heap);
+}
+
+/* obj, of heap, has just lost its last reference. */
+static inline void last_reference_dropped(rc_heap *heap, void *obj)
+{
+    rc_head_of(obj)->refcnt = 0;
+    if (RC_LIKELY(heap == rc_thread_heap()))
+        object_dies(heap, obj);
+    else
+        object_dies_elsewhere(heap, obj);
+}
+
+/* The same for an object whose block takes the out-of-line paths. */
+static RC_NOINLINE void out_of_line_block_dies(void *obj)
+{
+    last_reference_dropped(rc_alloc_object_owner(rc_head_of(obj), true), obj);
 }
 
 void rc_decref_slow(void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
-    if (RC_UNLIKELY(head->refcnt == 0)) {
-        rc_debug_check_object_use(obj, "rc_decref"); /* a debug heap says more */
-        rc_fatal("rc_decref(%p): the object is already dead (reference count 0): a "
-                 "reference was dropped twice, or the object was used after it was freed",
-                 obj);
-    }
-    rc_heap *heap = rc_alloc_object_owner(head, head->gc_bits & RC_LARGE);
-    head->refcnt = 0;
-    if (RC_LIKELY(heap == rc_thread_heap())) {
-        object_dies(heap, obj);
-        return;
-    }
-    bool taken = rc_heap_take(heap, "rc_decref (last reference)");
-    object_dies(heap, obj);
-    if (taken)
-        rc_heap_release(heap);
+    if (RC_UNLIKELY(head->refcnt == 0))
+        already_dead(obj);
+    if (RC_UNLIKELY(head->gc_bits & RC_LARGE))
+        out_of_line_block_dies(obj);
+    else
+        last_reference_dropped(rc_alloc_object_owner(head, false), obj);
 }
 
 void rc_object_release_cleared(rc_heap *heap, void *obj)

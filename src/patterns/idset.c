@@ -58,11 +58,6 @@ void rc_idset_add(rc_idset *set, void *obj)
     set->len++;
 }
 
-bool rc_idset_contains(const rc_idset *set, const void *obj)
-{
-    return set->cap && obj && set->slots[probe(set, obj)] == obj;
-}
-
 /* Closes the hole at i: moves back every later entry of the run whose home
  * slot does not lie cyclically in (i, j]. */
 static void shift_back(rc_idset *set, size_t i)
@@ -81,9 +76,11 @@ static void shift_back(rc_idset *set, size_t i)
 
 bool rc_idset_remove(rc_idset *set, const void *obj)
 {
-    if (!rc_idset_contains(set, obj))
+    if (!set->cap || !obj)
         return false;
     size_t i = probe(set, obj);
+    if (set->slots[i] != obj)
+        return false;
     set->slots[i] = NULL;
     set->len--;
     shift_back(set, i);

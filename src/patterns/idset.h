@@ -38,7 +38,6 @@ RC_INTERNAL int rc_idset_reserve(rc_idset *set);
 RC_INTERNAL void rc_idset_add(rc_idset *set, void *obj);
 /* Removes obj and hands its reference to the caller; false if absent. */
 RC_INTERNAL bool rc_idset_remove(rc_idset *set, const void *obj);
-RC_INTERNAL bool rc_idset_contains(const rc_idset *set, const void *obj);
 RC_INTERNAL void rc_idset_traverse(rc_idset *set, rc_visit_fn visit, void *arg);
 /* Frees the slots (their references must be gone: destroy after traverse). */
 RC_INTERNAL void rc_idset_free(rc_idset *set);

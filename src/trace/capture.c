@@ -25,10 +25,11 @@
  *  - libunwind: unw_backtrace from here, the frames up to the call site
  *    dropped; told to stop just past the frames wanted (each costs it some
  *    80 instructions on its fast path, after some 200 to start).
- *  - fp: the caller's frame pointers, unchecked but for staying in the
- *    thread's stack, each record above the one before: a program built
- *    without frame pointers gets short or wrong tracebacks but cannot crash
- *    the walk.
+ *  - fp: the caller's frame pointers (capture_walk.c: the checked walk's
+ *    step for a frame-pointer frame, taken at every frame), unchecked but
+ *    for staying in the thread's stack, each record above the one before: a
+ *    program built without frame pointers gets short or wrong tracebacks but
+ *    cannot crash the walk.
  * Reclaim frames further out than the call site (a sort that called the
  * allocating callback) are kept, since they are part of how the allocation
  * happened. Nothing here turns addresses into names (snapshots do, later).
@@ -44,7 +45,7 @@
  * most, for the unwinder's buffer. */
 #define RC_TRACE_OWN_FRAMES 32
 
-/* ---- the walks of the caller's frames ---- */
+/* ---- the calling thread's stack ---- */
 
 /* The calling thread's stack [lo, hi), cached per thread in the heap. */
 static bool stack_bounds(rc_heap *heap, uintptr_t *lo, uintptr_t *hi)
@@ -68,26 +69,6 @@ static bool stack_bounds(rc_heap *heap, uintptr_t *lo, uintptr_t *hi)
     *lo = st->stack_lo;
     *hi = st->stack_hi;
     return true;
-}
-
-/* The frames past the call site, by the caller's frame pointers from
- * outer, the outermost reclaim frame: each record must lie in the stack
- * [lo, hi), aligned, above the one before. */
-static size_t walk_caller_frames(const rc_frame_record *outer, const void **ips, size_t n,
-                                 size_t max, uintptr_t lo, uintptr_t hi)
-{
-    const rc_frame_record *prev = outer, *fp = outer->next;
-    while (n < max) {
-        uintptr_t at = (uintptr_t)fp;
-        if (at % sizeof(void *) != 0 || at < lo || at > hi - sizeof *fp || fp <= prev)
-            break;
-        if (fp->ret == NULL)
-            break;
-        ips[n++] = fp->ret;
-        prev = fp;
-        fp = fp->next;
-    }
-    return n;
 }
 
 /* ---- libunwind (RECLAIM_TRACE_UNWIND=libunwind, and where the checked walk cannot tell) ---- */
@@ -123,7 +104,7 @@ static size_t walk_frames(rc_heap *heap, const rc_frame_record *outer, const voi
     if (!stack_bounds(heap, &lo, &hi))
         return 0;
     if (heap->trace.unwind == RC_TRACE_UNWIND_FP)
-        return walk_caller_frames(outer, ips, 1, max, lo, hi);
+        return rc_trace_walk_fp(outer, ips, max, lo, hi);
     return rc_trace_walk_checked(heap, outer, ips, max, hi);
 }
 

@@ -1,5 +1,7 @@
 /* capture_walk.c: the checked walk, the default way to find the frames past
- * the call site, and its set of frame rules.
+ * the call site, and its set of frame rules; and the frame-pointer walk
+ * (RECLAIM_TRACE_UNWIND=fp), the checked walk's step for a frame-pointer
+ * frame taken at every frame, whatever the tables say.
  *
  * From the call site on, each frame's caller is found by the layout the
  * unwind tables give for the frame at its return address (capture_cfi.c):
@@ -173,6 +175,25 @@ static inline bool step_fp(walk_frame *f, uintptr_t hi)
  * frame pointers. */
 static const rc_frame_layout fp_layout = {16, -16, RC_FRAME_FP, true};
 
+/* The walk's state at the call site: outer's return address, its stack
+ * pointer after the return (just above the record) and the caller's rbp. */
+static inline walk_frame site_frame(const rc_frame_record *outer)
+{
+    return (walk_frame){(uintptr_t)outer->ret, (uintptr_t)(outer + 1), (uintptr_t)outer->next};
+}
+
+size_t rc_trace_walk_fp(const rc_frame_record *outer, const void **ips, size_t max, uintptr_t lo,
+                        uintptr_t hi)
+{
+    walk_frame f = site_frame(outer);
+    if (f.rsp < lo) /* on another stack (a signal's), still read only this thread's */
+        f.rsp = lo;
+    size_t n = 1;
+    while (n < max && step_fp(&f, hi) && f.ret >= LOWEST_RETURN)
+        ips[n++] = (const void *)f.ret;
+    return n;
+}
+
 size_t rc_trace_walk_checked(rc_heap *heap, const rc_frame_record *outer, const void **ips,
                              size_t max, uintptr_t hi)
 {
@@ -181,7 +202,7 @@ size_t rc_trace_walk_checked(rc_heap *heap, const rc_frame_record *outer, const 
         return 0;
     const rc_frame_rule *slots = t->slots; /* in registers: ips[] may alias t */
     uint32_t mask = t->mask;
-    walk_frame f = {(uintptr_t)outer->ret, (uintptr_t)(outer + 1), (uintptr_t)outer->next};
+    walk_frame f = site_frame(outer);
     /* the last other layout followed: a frame laid out the same (a
      * recursion) is followed by this copy, not waiting on its rule's load */
     rc_frame_layout layout = {.kind = RC_FRAME_UNKNOWN};
@@ -217,7 +238,7 @@ size_t rc_trace_walk_checked(rc_heap *heap, const rc_frame_record *outer, const 
 void rc_trace_rules_clear(rc_heap *heap)
 {
     rc_frame_rules *t = &heap->trace.rules;
-    rc_trace_mem_free(heap, t->slots, t->slots ? ((size_t)t->mask + 1) * sizeof *t->slots : 0);
+    rc_trace_mem_free(heap, t->slots, rc_trace_rules_bytes(t));
     *t = (rc_frame_rules){NULL, 0, 0};
 }
 
@@ -237,9 +258,7 @@ bool rc_trace_rules_validate(const rc_frame_rules *t)
             continue;
         used++;
         rc_frame_layout fresh = rc_trace_cfi_layout(rule->ret);
-        if (fresh.kind != rule->layout.kind || fresh.cfa_rbp != rule->layout.cfa_rbp ||
-            fresh.cfa_offset != rule->layout.cfa_offset ||
-            fresh.rbp_offset != rule->layout.rbp_offset)
+        if (layout_word(&fresh) != layout_word(&rule->layout))
             return false;
         uint32_t j = rule_hash(rule->ret) & t->mask;
         while (j != i && t->slots[j].ret != 0)

@@ -58,6 +58,22 @@ static int sum_tracebacks(grouper *g)
     return 0;
 }
 
+/* The key of item i (a frame or a traceback) under hash: the key whose
+ * representative (rep[]) match finds equal to i, else a new key, i its
+ * representative. RC_SNAP_NONE if memory is short. */
+static uint32_t key_of_item(grouper *g, uint32_t hash, rc_snap_match_fn match, uint32_t i,
+                            uint32_t *rep, size_t *nkeys)
+{
+    uint32_t key = rc_snap_table_find(&g->table, hash, match, g, &i);
+    if (key != RC_SNAP_NONE)
+        return key;
+    key = (uint32_t)*nkeys;
+    if (rc_snap_table_insert(&g->table, hash, key) != 0)
+        return RC_SNAP_NONE;
+    rep[(*nkeys)++] = i;
+    return key;
+}
+
 static bool frame_key_matches(const void *ctx, uint32_t key, const void *frame_index)
 {
     const grouper *g = ctx;
@@ -78,14 +94,10 @@ static int key_frames(grouper *g)
         const rc_snap_frame *f = &snap->frames[i];
         uint32_t line = g->key == RC_TRACE_KEY_FILENAME ? 0 : f->lineno;
         uint32_t hash = rc_snap_hash_word((uint64_t)f->filename << 32 | line, 0);
-        uint32_t key = rc_snap_table_find(&g->table, hash, frame_key_matches, g, &i);
-        if (key == RC_SNAP_NONE) {
-            key = (uint32_t)g->nframe_keys;
-            if (rc_snap_table_insert(&g->table, hash, key) != 0)
-                return RC_ENOMEM;
-            g->rep_frame[g->nframe_keys++] = i;
-        }
-        g->key_of_frame[i] = key;
+        g->key_of_frame[i] =
+            key_of_item(g, hash, frame_key_matches, i, g->rep_frame, &g->nframe_keys);
+        if (g->key_of_frame[i] == RC_SNAP_NONE)
+            return RC_ENOMEM;
     }
     rc_snap_table_free(&g->table);
     return 0;
@@ -118,14 +130,9 @@ static int key_tracebacks(grouper *g)
         uint32_t hash = tb->count;
         for (uint32_t k = 0; k < tb->count; k++)
             hash = rc_snap_hash_word(g->key_of_frame[snap->items[tb->first + k]], hash);
-        uint32_t key = rc_snap_table_find(&g->table, hash, tb_key_matches, g, &i);
-        if (key == RC_SNAP_NONE) {
-            key = (uint32_t)g->ntb_keys;
-            if (rc_snap_table_insert(&g->table, hash, key) != 0)
-                return RC_ENOMEM;
-            g->rep_tb[g->ntb_keys++] = i;
-        }
-        g->key_of_tb[i] = key;
+        g->key_of_tb[i] = key_of_item(g, hash, tb_key_matches, i, g->rep_tb, &g->ntb_keys);
+        if (g->key_of_tb[i] == RC_SNAP_NONE)
+            return RC_ENOMEM;
     }
     return 0;
 }

@@ -76,6 +76,12 @@ RC_INTERNAL size_t rc_trace_capture(rc_heap *heap, const void **ips, size_t max)
  * no rule the walk can follow (the capture is then libunwind's). */
 RC_INTERNAL size_t rc_trace_walk_checked(rc_heap *heap, const rc_frame_record *outer,
                                          const void **ips, size_t max, uintptr_t hi);
+/* The frames past the call site by frame pointers alone (capture_walk.c):
+ * as rc_trace_walk_checked, every frame taken for a frame-pointer frame;
+ * each record must lie in the thread's stack [lo, hi), above the one
+ * before. Returns how many frames ips holds (>= 1). */
+RC_INTERNAL size_t rc_trace_walk_fp(const rc_frame_record *outer, const void **ips, size_t max,
+                                    uintptr_t lo, uintptr_t hi);
 /* Forgets every frame rule, giving the set's memory back. */
 RC_INTERNAL void rc_trace_rules_clear(rc_heap *heap);
 /* The bytes the rule set holds from the system. */

@@ -73,21 +73,19 @@ static inline __attribute__((always_inline)) bool fast_dict(const void *obj)
 }
 
 /* The hash of a live int key or str key whose hash is cached, and the kind
- * of table such keys go in (type is set to the key's type); false for any
- * other key. */
-static inline __attribute__((always_inline)) bool fast_key(const void *key, const rc_type **type,
-                                                           uint64_t *hash, unsigned *kind)
+ * of table such keys go in; false for any other key. */
+static inline __attribute__((always_inline)) bool fast_key(const void *key, uint64_t *hash,
+                                                           unsigned *kind)
 {
     const rc_object_head *head = rc_head_of(key);
-    *type = head->type;
     if (RC_UNLIKELY(head->refcnt == 0))
         return false;
-    if (*type == &rc_int_type) {
+    if (head->type == &rc_int_type) {
         *hash = rc_int_hash_value(((const rc_int_body *)key)->value);
         *kind = RC_DICT_INT;
         return true;
     }
-    if (*type != &rc_str_type)
+    if (head->type != &rc_str_type)
         return false;
     const rc_str_body *s = key;
     *hash = s->hash;
@@ -140,11 +138,10 @@ static RC_NOINLINE int dict_replace(void **field, void *value)
 /* The fast step for a table of slots of 1 << w bytes and entries of one
  * layout (constants). */
 static inline __attribute__((always_inline)) int dict_set_in(rc_dict_body *d, rc_dict_table *k,
-                                                             void *key, uint64_t hash,
-                                                             const rc_type *type, void *value,
+                                                             void *key, uint64_t hash, void *value,
                                                              unsigned w, bool pairs)
 {
-    void **ek = rc_dict_upsert_in(d, k, key, hash, type, value, w, pairs);
+    void **ek = rc_dict_upsert_in(d, k, key, hash, value, w, pairs);
     if (!ek)
         return 0;
     if (ek == RC_DICT_LOOKUP_SLOW)
@@ -154,10 +151,9 @@ static inline __attribute__((always_inline)) int dict_set_in(rc_dict_body *d, rc
 
 int rc_dict_set(void *obj, void *key, void *value)
 {
-    const rc_type *type;
     uint64_t hash;
     unsigned kind;
-    if (RC_UNLIKELY(!fast_dict(obj) || !key || !value || !fast_key(key, &type, &hash, &kind)))
+    if (RC_UNLIKELY(!fast_dict(obj) || !key || !value || !fast_key(key, &hash, &kind)))
         return dict_set_general(obj, key, value);
     rc_dict_body *d = obj;
     rc_dict_table *k = d->keys;
@@ -165,21 +161,21 @@ int rc_dict_set(void *obj, void *key, void *value)
         return dict_set_general(obj, key, value);
     switch (k->shape) {
     case 0:
-        return dict_set_in(d, k, key, hash, type, value, 0, false);
+        return dict_set_in(d, k, key, hash, value, 0, false);
     case 1:
-        return dict_set_in(d, k, key, hash, type, value, 0, true);
+        return dict_set_in(d, k, key, hash, value, 0, true);
     case 2:
-        return dict_set_in(d, k, key, hash, type, value, 1, false);
+        return dict_set_in(d, k, key, hash, value, 1, false);
     case 3:
-        return dict_set_in(d, k, key, hash, type, value, 1, true);
+        return dict_set_in(d, k, key, hash, value, 1, true);
     case 4:
-        return dict_set_in(d, k, key, hash, type, value, 2, false);
+        return dict_set_in(d, k, key, hash, value, 2, false);
     case 5:
-        return dict_set_in(d, k, key, hash, type, value, 2, true);
+        return dict_set_in(d, k, key, hash, value, 2, true);
     case 6:
-        return dict_set_in(d, k, key, hash, type, value, 3, false);
+        return dict_set_in(d, k, key, hash, value, 3, false);
     default:
-        return dict_set_in(d, k, key, hash, type, value, 3, true);
+        return dict_set_in(d, k, key, hash, value, 3, true);
     }
 }
 
@@ -214,16 +210,15 @@ static RC_NOINLINE void *dict_get_general(const void *obj, const void *key)
 
 void *rc_dict_get(const void *obj, const void *key)
 {
-    const rc_type *type;
     uint64_t hash;
     unsigned kind;
-    if (RC_UNLIKELY(!fast_dict(obj) || !key || !fast_key(key, &type, &hash, &kind)))
+    if (RC_UNLIKELY(!fast_dict(obj) || !key || !fast_key(key, &hash, &kind)))
         return dict_get_general(obj, key);
     const rc_dict_table *k = ((const rc_dict_body *)obj)->keys;
     if (!k)
         return NULL;
     size_t slot;
-    void **ek = rc_dict_lookup(k, key, hash, type, kind, &slot, false);
+    void **ek = rc_dict_lookup(k, key, hash, kind, &slot, false);
     if (RC_UNLIKELY(ek == RC_DICT_LOOKUP_SLOW))
         return dict_get_general(obj, key);
     return ek ? ek[1] : NULL; /* the value follows the key */

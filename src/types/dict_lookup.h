@@ -50,10 +50,10 @@ static inline void rc_dict_probe_next(rc_dict_probe *s)
 }
 
 /* Entry ix of k, whose key is not key itself but whose slot's tag matches
- * hash, against key (of type): 1 equal, 0 not, -1 if the type's equal hook
- * must decide (dict_probe.c). */
+ * hash, against key: 1 equal, 0 not, -1 if the type's equal hook must
+ * decide (dict_probe.c). */
 RC_INTERNAL int rc_dict_entry_matches(const rc_dict_table *k, size_t ix, const void *key,
-                                      uint64_t hash, const rc_type *type);
+                                      uint64_t hash);
 
 /* What a lookup returns when it cannot decide: the inline one met an
  * entry of the same tag whose key is another object (the out-of-line
@@ -66,8 +66,8 @@ RC_INTERNAL int rc_dict_entry_matches(const rc_dict_table *k, size_t ix, const v
  * objects only if `compare` (out of line); without, it calls nothing, so
  * that the function it is inlined in needs no frame. */
 static inline __attribute__((always_inline)) void **
-rc_dict_lookup_in(const rc_dict_table *k, const void *key, uint64_t hash, const rc_type *type,
-                  size_t *slot, unsigned w, bool pairs, bool compare)
+rc_dict_lookup_in(const rc_dict_table *k, const void *key, uint64_t hash, size_t *slot, unsigned w,
+                  bool pairs, bool compare)
 {
     size_t mask = rc_dict_table_size(k) - 1, first_free = RC_DICT_NO_SLOT;
     size_t stride = pairs ? sizeof(rc_dict_pair) : sizeof(rc_dict_entry);
@@ -79,9 +79,7 @@ rc_dict_lookup_in(const rc_dict_table *k, const void *key, uint64_t hash, const 
         if (((uint64_t)v & ~(uint64_t)mask) == want) {
             size_t ix = (size_t)v & mask;
             void **ek = (void **)(void *)(keys + ix * stride);
-            int equal = *ek == key ? 1
-                        : !compare ? -1
-                                   : rc_dict_entry_matches(k, ix, key, hash, type);
+            int equal = *ek == key ? 1 : !compare ? -1 : rc_dict_entry_matches(k, ix, key, hash);
             if (equal < 0)
                 return RC_DICT_LOOKUP_SLOW;
             if (equal) {
@@ -123,12 +121,13 @@ rc_dict_insert_in(rc_dict_body *d, rc_dict_table *k, void *key, uint64_t hash, v
  * and a usable entry is left, inserts it (taking new references to key
  * and value): NULL then; else what the lookup found (the key's field, or
  * RC_DICT_LOOKUP_SLOW, which a full table gives too). */
-static inline __attribute__((always_inline)) void **
-rc_dict_upsert_in(rc_dict_body *d, rc_dict_table *k, void *key, uint64_t hash, const rc_type *type,
-                  void *value, unsigned w, bool pairs)
+static inline __attribute__((always_inline)) void **rc_dict_upsert_in(rc_dict_body *d,
+                                                                      rc_dict_table *k, void *key,
+                                                                      uint64_t hash, void *value,
+                                                                      unsigned w, bool pairs)
 {
     size_t slot;
-    void **ek = rc_dict_lookup_in(k, key, hash, type, &slot, w, pairs, false);
+    void **ek = rc_dict_lookup_in(k, key, hash, &slot, w, pairs, false);
     if (ek)
         return ek;
     if (RC_UNLIKELY(!rc_dict_table_has_room(k)))
@@ -137,15 +136,16 @@ rc_dict_upsert_in(rc_dict_body *d, rc_dict_table *k, void *key, uint64_t hash, c
     return NULL;
 }
 
-/* The lookup of key (of type, whose keys belong to tables of key_kind:
- * rc_dict_kind_of(type); hash given) in k: the address of its entry's key
+/* The lookup of key (whose type's keys belong to tables of key_kind:
+ * rc_dict_kind_of; hash given) in k: the address of its entry's key
  * field (the value field follows it), with *slot the index slot naming the
  * entry; or NULL if key is absent, with *slot where an insertion of key
  * goes (RC_DICT_NO_SLOT if key cannot go in k: a str or int table and a key
  * of another type); or RC_DICT_LOOKUP_SLOW (see above). */
-static inline __attribute__((always_inline)) void **
-rc_dict_lookup(const rc_dict_table *k, const void *key, uint64_t hash, const rc_type *type,
-               unsigned key_kind, size_t *slot, bool compare)
+static inline __attribute__((always_inline)) void **rc_dict_lookup(const rc_dict_table *k,
+                                                                   const void *key, uint64_t hash,
+                                                                   unsigned key_kind, size_t *slot,
+                                                                   bool compare)
 {
     bool pairs = k->kind != RC_DICT_GENERAL;
     if (pairs && key_kind != k->kind) { /* no key of another type is in k */
@@ -154,21 +154,21 @@ rc_dict_lookup(const rc_dict_table *k, const void *key, uint64_t hash, const rc_
     }
     switch (k->shape) {
     case 0:
-        return rc_dict_lookup_in(k, key, hash, type, slot, 0, false, compare);
+        return rc_dict_lookup_in(k, key, hash, slot, 0, false, compare);
     case 1:
-        return rc_dict_lookup_in(k, key, hash, type, slot, 0, true, compare);
+        return rc_dict_lookup_in(k, key, hash, slot, 0, true, compare);
     case 2:
-        return rc_dict_lookup_in(k, key, hash, type, slot, 1, false, compare);
+        return rc_dict_lookup_in(k, key, hash, slot, 1, false, compare);
     case 3:
-        return rc_dict_lookup_in(k, key, hash, type, slot, 1, true, compare);
+        return rc_dict_lookup_in(k, key, hash, slot, 1, true, compare);
     case 4:
-        return rc_dict_lookup_in(k, key, hash, type, slot, 2, false, compare);
+        return rc_dict_lookup_in(k, key, hash, slot, 2, false, compare);
     case 5:
-        return rc_dict_lookup_in(k, key, hash, type, slot, 2, true, compare);
+        return rc_dict_lookup_in(k, key, hash, slot, 2, true, compare);
     case 6:
-        return rc_dict_lookup_in(k, key, hash, type, slot, 3, false, compare);
+        return rc_dict_lookup_in(k, key, hash, slot, 3, false, compare);
     default:
-        return rc_dict_lookup_in(k, key, hash, type, slot, 3, true, compare);
+        return rc_dict_lookup_in(k, key, hash, slot, 3, true, compare);
     }
 }
 

@@ -16,25 +16,12 @@ enum { MAX_RESTARTS = 100 };
 
 /* ---- the fast lookup's out-of-line parts ---- */
 
-/* key and ek (not NULL) of a general table's entry of the same hash: 1
- * equal, 0 not, -1 if an equal hook must decide. Built-in types compare
- * without user code; objects of different types, or of a type without an
- * equal hook, are unequal (rc_equal). */
-static int general_equal(const void *ek, const void *key, const rc_type *type)
+int rc_dict_entry_matches(const rc_dict_table *k, size_t ix, const void *key, uint64_t hash)
 {
-    if (rc_types_type_of(ek) != type || !type->equal)
-        return 0;
-    if (type == &rc_int_type || type == &rc_str_type || type == &rc_bytes_type)
-        return type->equal(ek, key);
-    return -1;
-}
-
-int rc_dict_entry_matches(const rc_dict_table *k, size_t ix, const void *key, uint64_t hash,
-                          const rc_type *type)
-{
-    if (k->kind == RC_DICT_GENERAL) {
+    if (k->kind == RC_DICT_GENERAL) { /* rc_equal's answer, if it runs no user code */
         const rc_dict_entry *e = &rc_dict_general_entries(k)[ix];
-        return e->key && e->hash == hash ? general_equal(e->key, key, type) : 0;
+        return e->key && e->hash == hash ? rc_types_match_quick(e->key, key, rc_types_match_equal)
+                                         : 0;
     }
     const void *ek = rc_dict_pairs(k)[ix].key;
     if (!ek)
@@ -47,7 +34,7 @@ int rc_dict_entry_matches(const rc_dict_table *k, size_t ix, const void *key, ui
 ptrdiff_t rc_dict_table_lookup(const rc_dict_table *k, const void *key, uint64_t hash,
                                const rc_type *type, size_t *slot)
 {
-    void **ek = rc_dict_lookup(k, key, hash, type, rc_dict_kind_of(type), slot, true);
+    void **ek = rc_dict_lookup(k, key, hash, rc_dict_kind_of(type), slot, true);
     if (!ek)
         return RC_DKIX_EMPTY;
     if (ek == RC_DICT_LOOKUP_SLOW)
@@ -122,7 +109,7 @@ static ptrdiff_t probe(rc_dict_body *d, const void *key, uint64_t hash, rc_types
             continue;
         size_t ix = rc_dict_slot_entry(k, v);
         void *ek = *rc_dict_key_slot(k, ix);
-        if (ek == key || (ek && rc_dict_entry_hash(k, ix) == hash)) {
+        if (ek == key || (ek && rc_dict_entry_hash(k, ix, k->kind) == hash)) {
             match_result r = ek == key ? MATCH : compare(d, k, ix, ek, key, match);
             if (r == CHANGED)
                 return RC_DKIX_ERROR - 1;
@@ -165,14 +152,6 @@ size_t rc_dict_table_free_slot(const rc_dict_table *k, uint64_t hash)
  * ahead lets those cache misses overlap, which is most of a large resize's
  * speed. The hashes wait in a ring meanwhile: in a str or int table a hash
  * is read from the key object (prefetched AHEAD entries further still). */
-static inline __attribute__((always_inline)) uint64_t index_hash(const rc_dict_table *k, size_t ix,
-                                                                 unsigned kind)
-{
-    if (kind == RC_DICT_GENERAL)
-        return rc_dict_general_entries(k)[ix].hash;
-    return rc_dict_pair_hash(kind, rc_dict_pairs(k)[ix].key);
-}
-
 static inline __attribute__((always_inline)) void index_width(rc_dict_table *k, size_t n,
                                                               unsigned w, unsigned kind)
 {
@@ -193,7 +172,7 @@ static inline __attribute__((always_inline)) void index_width(rc_dict_table *k, 
         if (j < n) { /* entry j: its hash, its home slot prefetched */
             if (pairs && j + AHEAD < n)
                 __builtin_prefetch(rc_dict_pairs(k)[j + AHEAD].key);
-            uint64_t hash = index_hash(k, j, kind);
+            uint64_t hash = rc_dict_entry_hash(k, j, kind);
             ring[j % AHEAD] = hash;
             __builtin_prefetch(k->indices + (((size_t)hash & mask) << w), 1);
         }

@@ -52,30 +52,44 @@ static rc_dict_table *keys_new(unsigned log2_size, unsigned kind)
     return k;
 }
 
+/* Moves the live ones of entries [0, end) of `from` to the first entries
+ * of `to` (the same table, or a new one of the same kind), in order;
+ * returns how many. In place, the entries before the first hole stay. */
+static size_t pack_entries(rc_dict_table *to, rc_dict_table *from, size_t end)
+{
+    size_t n = 0;
+    while (to == from && n < end && *rc_dict_key_slot(from, n))
+        n++;
+    if (from->kind == RC_DICT_GENERAL) {
+        rc_dict_entry *t = rc_dict_general_entries(to), *f = rc_dict_general_entries(from);
+        for (size_t ix = n; ix < end; ix++) {
+            if (f[ix].key)
+                t[n++] = f[ix];
+        }
+    } else {
+        rc_dict_pair *t = rc_dict_pairs(to), *f = rc_dict_pairs(from);
+        for (size_t ix = n; ix < end; ix++) {
+            if (f[ix].key)
+                t[n++] = f[ix];
+        }
+    }
+    return n;
+}
+
 /* Copies the live entries of old (NULL: none) into k, a new table of the
  * same kind or a general one, in order; returns how many. */
 static size_t copy_entries(rc_dict_table *k, rc_dict_table *old)
 {
-    size_t n = 0, end = old ? old->nentries : 0;
-    if (k->kind != RC_DICT_GENERAL) { /* old is of the same kind */
-        rc_dict_pair *to = rc_dict_pairs(k), *from = end ? rc_dict_pairs(old) : NULL;
-        for (size_t ix = 0; ix < end; ix++) {
-            if (from[ix].key)
-                to[n++] = from[ix];
-        }
-    } else if (old && old->kind == RC_DICT_GENERAL) {
-        rc_dict_entry *to = rc_dict_general_entries(k), *from = rc_dict_general_entries(old);
-        for (size_t ix = 0; ix < end; ix++) {
-            if (from[ix].key)
-                to[n++] = from[ix];
-        }
-    } else { /* a str or int table turning general: the hashes are stored now */
-        rc_dict_entry *to = rc_dict_general_entries(k);
-        for (size_t ix = 0; ix < end; ix++) {
-            rc_dict_pair p = rc_dict_pairs(old)[ix];
-            if (p.key)
-                to[n++] = (rc_dict_entry){rc_dict_pair_hash(old->kind, p.key), p.key, p.value};
-        }
+    if (!old)
+        return 0;
+    if (old->kind == k->kind)
+        return pack_entries(k, old, old->nentries);
+    size_t n = 0; /* a str or int table turning general: the hashes are stored now */
+    rc_dict_entry *to = rc_dict_general_entries(k);
+    for (size_t ix = 0; ix < old->nentries; ix++) {
+        rc_dict_pair p = rc_dict_pairs(old)[ix];
+        if (p.key)
+            to[n++] = (rc_dict_entry){rc_dict_pair_hash(old->kind, p.key), p.key, p.value};
     }
     return n;
 }
@@ -88,29 +102,6 @@ static unsigned log2_size_for(size_t minsize)
 {
     uint64_t m = (((uint64_t)minsize | 8) - 1) | 7;
     return 64u - (unsigned)__builtin_clzll(m);
-}
-
-/* Moves the live entries of k to its first ones, in order; returns how
- * many. */
-static size_t compact_entries(rc_dict_table *k)
-{
-    size_t n = 0, end = k->nentries;
-    while (n < end && *rc_dict_key_slot(k, n)) /* the entries before the first hole stay */
-        n++;
-    if (k->kind == RC_DICT_GENERAL) {
-        rc_dict_entry *e = rc_dict_general_entries(k);
-        for (size_t ix = n; ix < end; ix++) {
-            if (e[ix].key)
-                e[n++] = e[ix];
-        }
-    } else {
-        rc_dict_pair *p = rc_dict_pairs(k);
-        for (size_t ix = n; ix < end; ix++) {
-            if (p[ix].key)
-                p[n++] = p[ix];
-        }
-    }
-    return n;
 }
 
 /* Rebuilds d's table at 2**log2_size slots, no fewer than it has, in its
@@ -131,7 +122,7 @@ static int regrow(rc_dict_body *d, unsigned log2_size)
     k->log2_size = (uint8_t)log2_size;
     k->log2_width = (uint8_t)log2_width;
     k->shape = (uint8_t)rc_dict_shape(log2_width, k->kind);
-    k->nentries = d->used = compact_entries(k);
+    k->nentries = d->used = pack_entries(k, k, k->nentries);
     memset(k->indices, 0xff, new_index); /* all RC_DKIX_EMPTY */
     rc_dict_table_index_all(k, k->nentries);
     d->keys = k;
@@ -294,8 +285,8 @@ int rc_dict_table_validate(rc_dict_body *d)
         if (k->kind != RC_DICT_GENERAL && rc_dict_kind_of(rc_type_of(key)) != k->kind)
             return invalid("a key of another type in a str or int table");
         size_t slot;
-        if (rc_dict_table_find(d, key, rc_dict_entry_hash(k, ix), NULL, &slot, "validate") !=
-            (ptrdiff_t)ix)
+        if (rc_dict_table_find(d, key, rc_dict_entry_hash(k, ix, k->kind), NULL, &slot,
+                               "validate") != (ptrdiff_t)ix)
             return invalid("an entry its hash does not find");
     }
     uint64_t tags = rc_dict_tag_mask(k->log2_size, k->log2_width);
@@ -306,7 +297,7 @@ int rc_dict_table_validate(rc_dict_body *d)
         size_t ix = v >= 0 ? rc_dict_slot_entry(k, v) : 0;
         if (v >= 0 && *rc_dict_key_slot(k, ix) &&
             ((uint64_t)v & ~(uint64_t)(rc_dict_table_size(k) - 1)) !=
-                (rc_dict_entry_hash(k, ix) & tags))
+                (rc_dict_entry_hash(k, ix, k->kind) & tags))
             return invalid("an index slot whose tag is not its entry's hash");
         named += v >= 0;
     }

@@ -250,12 +250,15 @@ static inline uint64_t rc_dict_pair_hash(unsigned kind, const void *key)
     return rc_int_hash_value(((const rc_int_body *)key)->value);
 }
 
-/* The hash of live entry ix (its key is not NULL). */
-static inline uint64_t rc_dict_entry_hash(rc_dict_table *k, size_t ix)
+/* The hash of live entry ix (its key is not NULL) of k, whose kind is
+ * given (k->kind; a constant where it matters: dict_probe.c indexes a new
+ * table by a copy for each kind). */
+static inline __attribute__((always_inline)) uint64_t rc_dict_entry_hash(const rc_dict_table *k,
+                                                                         size_t ix, unsigned kind)
 {
-    if (k->kind == RC_DICT_GENERAL)
+    if (kind == RC_DICT_GENERAL)
         return rc_dict_general_entries(k)[ix].hash;
-    return rc_dict_pair_hash(k->kind, rc_dict_pairs(k)[ix].key);
+    return rc_dict_pair_hash(kind, rc_dict_pairs(k)[ix].key);
 }
 
 /* ---- operations (dict_probe.c: lookups; dict_table.c: the rest) ---- */

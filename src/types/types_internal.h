@@ -133,8 +133,8 @@ static inline int rc_types_match_quick(const void *entry_key, const void *key,
         return 0;
     if (match != rc_types_match_equal)
         return -1;
-    const rc_type *type = rc_type_of(entry_key);
-    if (type != rc_type_of(key) || !type->equal)
+    const rc_type *type = rc_types_type_of(entry_key);
+    if (type != rc_types_type_of(key) || !type->equal)
         return 0;
     if (type == &rc_int_type || type == &rc_str_type || type == &rc_bytes_type)
         return type->equal(entry_key, key);
