@@ -2,9 +2,19 @@
  * made by rc_new and a tree is freed by one rc_decref of its root, which
  * releases the children through traverse. The nodes are tracked and the
  * cycle collector runs at its defaults, as CPython's would.
+ *
+ * Two runs (tree_reclaim.h): "bintree", nodes as CPython's program makes
+ * them (tuples made from their finished children, which the collector
+ * stops tracking), and "bintree_mutable", nodes made first and filled
+ * after, which stay tracked for life.
  * Usage: bintree_reclaim [max depth (20)] [repetitions (3)]
  */
 #include "bench_util.h"
 #include "tree_reclaim.h"
 
-int main(int argc, char **argv) { return bintree_main(&reclaim_tree_ops, argc, argv); }
+int main(int argc, char **argv)
+{
+    bintree_measure(&reclaim_tree_ops, "bintree", argc, argv);
+    bintree_measure(&reclaim_mutable_tree_ops, "bintree_mutable", argc, argv);
+    return 0;
+}

@@ -150,17 +150,21 @@ ratio() {
 }
 
 # table WORKLOAD TITLE IMPL..: each figure; reclaim's line carries its ratios.
+# The peers' figures are those of workload $peer_workload if set (a variant
+# of a workload that only reclaim runs).
 table() {
-  local workload=$1 title=$2 impl v unit ratios
+  local workload=$1 title=$2 impl v unit ratios from
   shift 2
   unit=$(awk -v w="$workload" '$1 == w {print $4; exit}' "$results")
   printf '\n== %s (%s) ==\n' "$title" "${unit:-no results}"
   for impl in "$@" reclaim; do
-    v=$(value "$workload" "$impl")
+    from=$workload
+    [[ $impl != reclaim && -n ${peer_workload:-} ]] && from=$peer_workload
+    v=$(value "$from" "$impl")
     ratios=""
     if [[ $impl == reclaim ]]; then
       for peer in "$@"; do
-        r=$(ratio "$v" "$(value "$workload" "$peer")")
+        r=$(ratio "$v" "$(value "${peer_workload:-$workload}" "$peer")")
         [[ -n $r ]] && ratios+="  reclaim/$peer = ${r}x"
       done
     fi
@@ -218,6 +222,9 @@ target bintree mimalloc "<=" 1.5 "bintree within 1.5x of mimalloc"
 target bintree glibc "<" 1 "bintree faster than glibc"
 target bintree boehm "<" 1 "bintree faster than Boehm GC"
 target bintree cpython "<" 1 "bintree faster than CPython"
+peer_workload=bintree table bintree_mutable \
+  "binary-trees, reclaim's nodes mutable (tracked for life), peers as above: per node" \
+  glibc mimalloc boehm
 
 table gc_pairs "full collection of 500,000 garbage pairs: per object" cpython
 target gc_pairs cpython "<=" 0.2 "pairs at most 1/5 of CPython"

@@ -95,17 +95,24 @@ static inline double bintree_once(void *ctx)
     return (double)(bench_now_ns() - start) / (double)nodes;
 }
 
-/* Usage: <program> [max depth (20)] [repetitions (3)]
- * Prints: RESULT bintree <impl> <ns> ns/node */
-static inline int bintree_main(const tree_ops *ops, int argc, char **argv)
+/* Runs binary-trees with ops and prints RESULT <workload> <impl> <ns> ns/node.
+ * Arguments: [max depth (20)] [repetitions (3)] */
+static inline void bintree_measure(const tree_ops *ops, const char *workload, int argc, char **argv)
 {
     long depth = bench_arg(argc, argv, 1, BINTREE_DEPTH);
     int reps = (int)bench_arg(argc, argv, 2, BINTREE_REPS);
     if (depth < BINTREE_MIN_DEPTH + 2 || depth > 30)
         bench_fail("depth must be %d..30", BINTREE_MIN_DEPTH + 2);
     bintree_job job = {ops, (int)depth};
-    printf("# bintree %s: depth %ld, median of %d\n", ops->impl, depth, reps);
-    bench_result("bintree", ops->impl, bench_median_of(reps, bintree_once, &job), "ns/node");
+    printf("# %s %s: depth %ld, median of %d\n", workload, ops->impl, depth, reps);
+    bench_result(workload, ops->impl, bench_median_of(reps, bintree_once, &job), "ns/node");
+}
+
+/* Usage: <program> [max depth (20)] [repetitions (3)]
+ * Prints: RESULT bintree <impl> <ns> ns/node */
+static inline int bintree_main(const tree_ops *ops, int argc, char **argv)
+{
+    bintree_measure(ops, "bintree", argc, argv);
     return 0;
 }
 

@@ -1,7 +1,9 @@
 /* tree_reclaim.h: trees of reclaim objects. A node is an object of a type
  * whose traverse visits its two child slots, so it is tracked by the cycle
  * collector (at its defaults). A tree is freed by one rc_decref of its root:
- * each dying node releases its children through traverse. */
+ * each dying node releases its children through traverse. Two kinds of
+ * node: tuple-like (reclaim_tree_ops, the default) and mutable
+ * (reclaim_mutable_tree_ops); see their types. */
 #ifndef BENCH_TREE_RECLAIM_H
 #define BENCH_TREE_RECLAIM_H
 
@@ -16,21 +18,53 @@ static void node_traverse(void *self, rc_visit_fn visit, void *arg)
     visit(&node->right, arg);
 }
 
+/* A node as CPython's binary-trees makes it, a tuple (left, right): its
+ * references are set once, when it is made from its finished children
+ * (RC_TYPE_IMMUTABLE_REFS), so a young collection stops tracking a
+ * finished subtree, as CPython untracks tuples. */
 static const rc_type node_type = {
     .name = "Node",
     .size = 2 * sizeof(void *),
     .traverse = node_traverse,
+    .flags = RC_TYPE_IMMUTABLE_REFS,
 };
+
+/* A node as a mutable object: made first, its children stored after, so
+ * the collector tracks it for as long as it lives. */
+static const rc_type mutable_node_type = {
+    .name = "MutableNode",
+    .size = 2 * sizeof(void *),
+    .traverse = node_traverse,
+};
+
+static tree_node *new_node(const rc_type *type)
+{
+    tree_node *node = rc_new(type);
+    if (!node)
+        bench_fail("rc_new: %s", rc_last_error());
+    return node;
+}
 
 /* A new node owns the references its children were made with. */
 static tree_node *reclaim_make(int depth)
 {
-    tree_node *node = rc_new(&node_type);
-    if (!node)
-        bench_fail("rc_new: %s", rc_last_error());
+    tree_node *left = NULL, *right = NULL;
     if (depth > 0) {
-        node->left = reclaim_make(depth - 1);
-        node->right = reclaim_make(depth - 1);
+        left = reclaim_make(depth - 1);
+        right = reclaim_make(depth - 1);
+    }
+    tree_node *node = new_node(&node_type);
+    node->left = left;
+    node->right = right;
+    return node;
+}
+
+static tree_node *reclaim_make_mutable(int depth)
+{
+    tree_node *node = new_node(&mutable_node_type);
+    if (depth > 0) {
+        node->left = reclaim_make_mutable(depth - 1);
+        node->right = reclaim_make_mutable(depth - 1);
     }
     return node;
 }
@@ -47,5 +81,7 @@ static size_t reclaim_heap_bytes(void)
 
 static const tree_ops reclaim_tree_ops = {"reclaim", reclaim_make, reclaim_drop,
                                           reclaim_heap_bytes};
+static const tree_ops reclaim_mutable_tree_ops = {"reclaim", reclaim_make_mutable, reclaim_drop,
+                                                  reclaim_heap_bytes};
 
 #endif

@@ -61,6 +61,19 @@ enum {
      * as uncollectable and appends the objects of this type to the garbage
      * list (rc_gc_garbage_*). */
     RC_TYPE_LEGACY_FINALIZE = 1u << 0,
+    /* The references an object holds are all stored before the program next
+     * allocates from reclaim (right after rc_new, or the object is built
+     * from references made before it) and never change afterwards, as a
+     * tuple's items. Such an object whose references all lead to objects
+     * that can never be tracked (types without traverse, or untracked
+     * objects of an RC_TYPE_IMMUTABLE_REFS type) can never be part of a
+     * cycle: a young collection stops tracking it, as CPython untracks
+     * tuples, so that later collections do not examine it. Objects built
+     * children first leave the collector in the first collection that sees
+     * them, a whole tree at once. A type that breaks the promise (stores a
+     * reference later) may leak a cycle through such an object; it is never
+     * freed early. */
+    RC_TYPE_IMMUTABLE_REFS = 1u << 1,
 };
 
 /* The object header. Private: use the functions below. */

@@ -563,9 +563,61 @@ static void promote_all(gc_pass *pass)
     }
 }
 
+/* ---- acyclic objects leave the collector (CPython's untrack_tuples) ----
+ * An object of an RC_TYPE_IMMUTABLE_REFS type whose references all lead to
+ * objects that can never be tracked can never be part of a cycle: a young
+ * collection untracks it before examining S, so no later step or
+ * collection looks at it again. It holds no reference to a member of S, so
+ * leaving it out changes no other object's count. The lists are in
+ * allocation order, so a tree built children first leaves in one walk. */
+
+/* Whether obj is or may become tracked (CPython's _PyObject_GC_MAY_BE_TRACKED). */
+static inline bool may_be_tracked(const void *obj)
+{
+    const rc_object_head *head = rc_head_of(obj);
+    const rc_type *type = head->type;
+    if (!type->traverse)
+        return false;
+    return (head->gc_bits & RC_TRACKED) || !(type->flags & RC_TYPE_IMMUTABLE_REFS);
+}
+
+static void visit_find_trackable(void *slot, void *arg)
+{
+    void *child = *(void **)slot;
+    if (child && may_be_tracked(child))
+        *(bool *)arg = true;
+}
+
+static inline bool is_acyclic(void *obj)
+{
+    const rc_type *type = rc_head_of(obj)->type;
+    if (!(type->flags & RC_TYPE_IMMUTABLE_REFS))
+        return false;
+    bool trackable = false;
+    type->traverse(obj, visit_find_trackable, &trackable);
+    return !trackable;
+}
+
+static void untrack_acyclic(gc_pass *pass)
+{
+    for (unsigned l = pass->nlists; l-- > 0;) { /* older objects first */
+        rc_track_list *list = &pass->lists[l];
+        for (uint32_t i = 0; i < list->len; i++) {
+            void *obj = list->items[i];
+            if (obj && is_acyclic(obj)) {
+                list->items[i] = NULL;
+                list->holes++;
+                rc_track_forget_detached(obj);
+            }
+        }
+    }
+}
+
 /* Finds the unreachable of S (into pass->unreach) and settles survivors. */
 static void find_unreachable(gc_pass *pass)
 {
+    if (!pass->scan_mode)
+        untrack_acyclic(pass);
     run_step(pass, &step_subtract);
     while (apply_one(pass, subtract_child_s)) {
     }

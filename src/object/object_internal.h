@@ -168,6 +168,15 @@ static inline void rc_track_unplace(rc_heap *heap, void *obj)
     state->gen_count[gen]--;
 }
 
+/* Untracks obj, a young object taken out of its list by
+ * rc_track_detach_young (so already uncounted). */
+static inline void rc_track_forget_detached(void *obj)
+{
+    rc_object_head *head = rc_head_of(obj);
+    head->gc_bits &= ~(RC_TRACKED | RC_GC_TEMP_BITS);
+    rc_set_gen_index(head, 0, 0);
+}
+
 static inline void rc_track_new(rc_heap *heap, void *obj)
 {
     rc_head_of(obj)->gc_bits |= RC_TRACKED;
@@ -180,8 +189,7 @@ static inline void rc_track_remove(rc_heap *heap, void *obj)
     if (!(head->gc_bits & RC_TRACKED))
         return;
     rc_track_unplace(heap, obj);
-    head->gc_bits &= ~(RC_TRACKED | RC_GC_TEMP_BITS);
-    rc_set_gen_index(head, 0, 0);
+    rc_track_forget_detached(obj);
 }
 
 /* The birth of an object in a block just taken for it (by rc_new or from a

@@ -4,7 +4,9 @@
  * collector may clear them to NULL when the tuple is garbage). Its hash
  * combines the items' hashes as CPython 3.8+'s tuplehash does (an xxHash
  * round per item), so equal tuples of equal items hash alike. The empty
- * tuple is one immortal object per heap.
+ * tuple is one immortal object per heap. Its type has RC_TYPE_IMMUTABLE_REFS:
+ * a young collection untracks a tuple whose items can never be tracked
+ * (gc.is_tracked((1, 2)) is False after a collection, as in CPython).
  *
  * Free lists, as CPython 3.11 keeps them: a dead tuple of length 1..19
  * keeps its block on the heap's list for its length (at most 2000 each;
@@ -61,7 +63,7 @@ const rc_type rc_tuple_type = {
     .traverse = tuple_traverse,
     .hash = tuple_hash,
     .equal = tuple_equal,
-    .flags = RC_TYPE_INTERNAL_RECYCLE,
+    .flags = RC_TYPE_IMMUTABLE_REFS | RC_TYPE_INTERNAL_RECYCLE,
 };
 
 bool rc_tuple_recycle(rc_heap *heap, void *obj)

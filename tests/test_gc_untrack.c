@@ -1,0 +1,214 @@
+/* test_gc_untrack.c: objects of RC_TYPE_IMMUTABLE_REFS types (tuples among
+ * them) leave the collector in the first young collection that finds every
+ * reference they hold leading to objects that can never be tracked, as
+ * CPython untracks tuples; objects that could be part of a cycle stay
+ * tracked, and nothing is freed early. */
+#include "check.h"
+#include "nodes.h"
+
+/* A node whose references are set once, right after rc_new. */
+static const rc_type frozen_node_type = {
+    .name = "FrozenNode",
+    .size = sizeof(Node),
+    .traverse = node_traverse,
+    .destroy = node_destroy,
+    .flags = RC_TYPE_IMMUTABLE_REFS,
+};
+
+static Node *frozen_new(void *a, void *b)
+{
+    Node *n = rc_new(&frozen_node_type);
+    n->a = a; /* takes the caller's references */
+    n->b = b;
+    return n;
+}
+
+/* A complete tree built children first, as binary-trees builds it. */
+static Node *frozen_tree(int depth)
+{
+    if (depth == 0)
+        return frozen_new(NULL, NULL);
+    Node *left = frozen_tree(depth - 1);
+    Node *right = frozen_tree(depth - 1);
+    return frozen_new(left, right);
+}
+
+static bool count_one(void *obj, void *arg)
+{
+    (void)obj;
+    ++*(size_t *)arg;
+    return true;
+}
+
+static size_t tracked_objects(void)
+{
+    size_t n = 0;
+    CHECK_EQ(rc_gc_for_each_object(-1, count_one, &n), 0);
+    return n;
+}
+
+static void test_tuple_of_atoms_untracked(void)
+{
+    rc_gc_collect(2);
+    void *s = rc_str_from("text"), *i = rc_int_new(1000);
+    void *t = rc_tuple_pack(2, i, s);
+    rc_decref(s);
+    rc_decref(i);
+    CHECK(rc_gc_is_tracked(t));
+    CHECK_EQ(rc_gc_collect(0), 0);
+    CHECK(!rc_gc_is_tracked(t));
+    CHECK_EQ(tracked_objects(), 0);
+    CHECK_EQ(rc_refcount(t), 1);
+    CHECK_EQ(rc_int_value(rc_tuple_get(t, 0)), 1000);
+    rc_decref(t);
+}
+
+static void test_tuple_of_list_stays_tracked(void)
+{
+    rc_gc_collect(2);
+    void *list = rc_list_new();
+    void *t = rc_tuple_pack(1, list);
+    CHECK_EQ(rc_gc_collect(0), 0);
+    CHECK(rc_gc_is_tracked(t));
+    CHECK_EQ(rc_gc_collect(2), 0);
+    CHECK(rc_gc_is_tracked(t));
+    /* and the cycle through it is still found */
+    CHECK_EQ(rc_list_append(list, t), 0);
+    rc_decref(t);
+    rc_decref(list);
+    CHECK_EQ(rc_gc_collect(2), 2);
+}
+
+static void test_nested_tuples_leave_in_one_collection(void)
+{
+    rc_gc_collect(2);
+    void *inner = rc_tuple_pack(1, rc_int_new(5)); /* small ints are immortal */
+    void *middle = rc_tuple_pack(2, inner, inner);
+    void *outer = rc_tuple_pack(1, middle);
+    rc_decref(inner);
+    rc_decref(middle);
+    CHECK_EQ(tracked_objects(), 3);
+    CHECK_EQ(rc_gc_collect(0), 0);
+    CHECK(!rc_gc_is_tracked(inner));
+    CHECK(!rc_gc_is_tracked(middle));
+    CHECK(!rc_gc_is_tracked(outer));
+    CHECK_EQ(tracked_objects(), 0);
+    rc_decref(outer);
+}
+
+static void test_tree_untracked_and_freed(void)
+{
+    counters_reset();
+    rc_gc_collect(2);
+    Node *tree = frozen_tree(10); /* 2047 nodes */
+    CHECK_EQ(rc_gc_collect(0), 0);
+    CHECK_EQ(tracked_objects(), 0);
+    CHECK(!rc_gc_is_tracked(tree));
+    CHECK_EQ(node_destroyed, 0);
+    rc_decref(tree);
+    CHECK_EQ(node_destroyed, 2047);
+    CHECK_EQ(rc_gc_collect(2), 0);
+}
+
+/* An object holding a mutable one may be part of a cycle, even while the
+ * mutable one is untracked: it stays tracked. */
+static void test_mutable_referent_keeps_tracking(void)
+{
+    counters_reset();
+    rc_gc_collect(2);
+    Node *mutable = node_new(1);
+    rc_gc_untrack(mutable);
+    Node *holder = frozen_new(mutable, NULL);
+    CHECK_EQ(rc_gc_collect(0), 0);
+    CHECK(rc_gc_is_tracked(holder));
+    rc_decref(holder);
+    CHECK_EQ(node_destroyed, 2);
+}
+
+/* A referent without traverse can never be tracked. */
+static void test_untracked_type_referent(void)
+{
+    counters_reset();
+    rc_gc_collect(2);
+    void *leaf = rc_new(&leaf_type);
+    Node *holder = frozen_new(leaf, NULL);
+    CHECK_EQ(rc_gc_collect(0), 0);
+    CHECK(!rc_gc_is_tracked(holder));
+    rc_decref(holder);
+    CHECK_EQ(node_destroyed, 1);
+}
+
+/* A tracked child keeps its parent tracked until the child leaves: a
+ * parent in generation 0 whose child is tracked again (rc_gc_track) leaves
+ * in the collection after the child does. */
+static void test_parent_waits_for_child(void)
+{
+    counters_reset();
+    rc_gc_collect(2);
+    Node *child = frozen_new(NULL, NULL);
+    CHECK_EQ(rc_gc_collect(0), 0);
+    CHECK(!rc_gc_is_tracked(child));
+    Node *parent = frozen_new(child, NULL);
+    CHECK_EQ(rc_gc_track(child), 0); /* now after parent in generation 0 */
+    CHECK_EQ(rc_gc_collect(0), 0);
+    CHECK(rc_gc_is_tracked(parent)); /* child was tracked when parent was seen */
+    CHECK(!rc_gc_is_tracked(child));
+    CHECK_EQ(rc_gc_collect(1), 0); /* parent, now in generation 1 */
+    CHECK(!rc_gc_is_tracked(parent));
+    rc_decref(parent);
+    CHECK_EQ(node_destroyed, 2);
+}
+
+/* A type that breaks its promise (a reference stored after a collection
+ * untracked the object) can leak the cycle it makes, but frees nothing
+ * early. */
+static void test_broken_promise_leaks_safely(void)
+{
+    counters_reset();
+    rc_gc_collect(2);
+    Node *frozen = frozen_new(NULL, NULL);
+    CHECK_EQ(rc_gc_collect(0), 0);
+    CHECK(!rc_gc_is_tracked(frozen));
+    Node *mutable = node_new(2);
+    rc_assign(&mutable->a, frozen);
+    rc_assign(&frozen->a, mutable); /* the broken promise: a cycle */
+    rc_decref(mutable);
+    CHECK_EQ(rc_gc_collect(2), 0);
+    CHECK_EQ(node_destroyed, 0);
+    CHECK_EQ(rc_refcount(frozen), 2);
+    /* the program can still break the cycle itself */
+    rc_assign(&frozen->a, NULL);
+    CHECK_EQ(node_destroyed, 1);
+    rc_decref(frozen);
+    CHECK_EQ(node_destroyed, 2);
+}
+
+/* Garbage cycles among tracked objects are still collected when acyclic
+ * objects hang off them, and the acyclic ones die with them. */
+static void test_cycle_holding_acyclic(void)
+{
+    counters_reset();
+    rc_gc_collect(2);
+    Node *x = node_new(1), *y = node_new(2);
+    rc_assign(&x->a, y);
+    rc_assign(&y->a, x);
+    x->b = frozen_tree(3); /* 15 nodes, x owns the root */
+    rc_decref(x);
+    rc_decref(y);
+    CHECK_EQ(rc_gc_collect(0), 2);
+    CHECK_EQ(node_destroyed, 17);
+}
+
+int main(void)
+{
+    test_tuple_of_atoms_untracked();
+    test_tuple_of_list_stays_tracked();
+    test_nested_tuples_leave_in_one_collection();
+    test_tree_untracked_and_freed();
+    test_mutable_referent_keeps_tracking();
+    test_untracked_type_referent();
+    test_parent_waits_for_child();
+    test_broken_promise_leaks_safely();
+    test_cycle_holding_acyclic();
+    return check_report();
+}
