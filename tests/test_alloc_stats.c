@@ -172,7 +172,7 @@ static void test_counts(rc_heap *heap)
     CHECK_EQ(s.pools_used, 0);
     CHECK_EQ(s.bytes_in_use, 0);
     CHECK_EQ(s.large_blocks, 0);
-    CHECK_EQ(s.arenas_current, 1); /* the spare */
+    CHECK_EQ(s.arenas_current, 1); /* one spare: only one arena was used */
     CHECK_EQ(s.arenas_freed, 0);
     CHECK_EQ(s.bytes_mapped, RC_ARENA_SIZE);
     CHECK(rc_alloc_validate(heap));
@@ -188,25 +188,36 @@ static void test_struct_size(rc_heap *heap)
     CHECK_EQ(rc_heap_stats(NULL, &s), 0); /* NULL: the current heap */
 }
 
-/* Many arenas: highwater and freeing down to one spare. */
+/* Many arenas: highwater, freeing down to the kept spares, and the spares
+ * used again before any new arena is mapped. */
 static void test_arenas(rc_heap *heap)
 {
-    enum { N = 3 * 64 * 32 }; /* three arenas of 512-byte blocks */
-    static void *blocks[N];
+    enum { PER_ARENA = 64 * 32, ARENAS = RC_EMPTY_ARENAS_KEPT + 3, N = ARENAS * PER_ARENA };
+    static void *blocks[N]; /* 512-byte blocks: 32 a pool */
     for (int i = 0; i < N; i++)
         blocks[i] = rc_malloc(500);
     rc_alloc_stats s = stats_of(heap);
-    CHECK_EQ(s.arenas_current, 3);
+    CHECK_EQ(s.arenas_current, ARENAS);
     CHECK_EQ(s.classes[31].blocks_used, N);
     CHECK_EQ(s.classes[31].blocks_free, 0);
     CHECK_EQ(s.pools_empty, 0);
     for (int i = 0; i < N; i++)
         rc_free(blocks[i]);
     s = stats_of(heap);
-    CHECK_EQ(s.arenas_current, 1);
-    CHECK_EQ(s.arenas_highwater, 3);
-    CHECK_EQ(s.arenas_freed, 2);
-    CHECK_EQ(s.arenas_allocated, 3);
+    CHECK_EQ(s.arenas_current, RC_EMPTY_ARENAS_KEPT);
+    CHECK_EQ(s.arenas_highwater, ARENAS);
+    CHECK_EQ(s.arenas_freed, ARENAS - RC_EMPTY_ARENAS_KEPT);
+    CHECK_EQ(s.arenas_allocated, ARENAS);
+    CHECK_EQ(s.bytes_mapped, RC_EMPTY_ARENAS_KEPT * RC_ARENA_SIZE);
+    CHECK(rc_alloc_validate(heap));
+    for (size_t i = 0; i < RC_EMPTY_ARENAS_KEPT * PER_ARENA; i++)
+        blocks[i] = rc_malloc(500);
+    s = stats_of(heap);
+    CHECK_EQ(s.arenas_allocated, ARENAS); /* the spares, no new mapping */
+    CHECK_EQ(s.arenas_current, RC_EMPTY_ARENAS_KEPT);
+    CHECK_EQ(s.pools_empty, 0);
+    for (size_t i = 0; i < RC_EMPTY_ARENAS_KEPT * PER_ARENA; i++)
+        rc_free(blocks[i]);
     CHECK(rc_alloc_validate(heap));
 }
 

@@ -12,7 +12,8 @@
  * header. Larger blocks come from the system allocator, and from 1 MiB on
  * from a mapping of their own (huge pages where the system allows, grown by
  * mremap, returned to the system when freed). Arenas whose pools
- * are all empty go back to the operating system (one spare is kept).
+ * are all empty go back to the operating system (up to 8 MiB of them are
+ * kept for reuse).
  *
  * Threads. A heap is used by one thread at a time: it is "owned" by the
  * thread whose current heap it is. Owned heaps never take locks.

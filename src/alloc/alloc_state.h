@@ -24,7 +24,9 @@
 #include <stdatomic.h>
 
 #define RC_POOLS_PER_ARENA ((unsigned)(RC_ARENA_SIZE / RC_POOL_SIZE))
-#define RC_BLOCK_KINDS     2
+/* Wholly free arenas a heap keeps mapped (arena.c): 8 MiB of spares. */
+#define RC_EMPTY_ARENAS_KEPT 8u
+#define RC_BLOCK_KINDS       2
 
 struct rc_pool;
 struct rc_arena;

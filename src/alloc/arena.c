@@ -4,16 +4,19 @@
  *   arena->nfree == length(arena->freepools) + (RC_POOLS_PER_ARENA - ntouched)
  *   the heap's usable list holds exactly the arenas with nfree > 0, sorted
  *   by nfree ascending; nfp2lasta[n] is the last of them with nfree == n;
- *   at most one arena with every pool free stays mapped (the spare), and it
- *   is the last of the usable list.
+ *   at most RC_EMPTY_ARENAS_KEPT arenas with every pool free stay mapped
+ *   (the spares), and they are the last of the usable list.
  *
  * Policy (CPython's obmalloc): pools are taken from the arena with the
  * fewest free pools, so that busy arenas fill up and lightly used ones
  * drain and can be unmapped. Re-sorting after a pool comes back is O(1)
  * with nfp2lasta: the arena moves just past the last arena that had its old
- * count. Keeping one wholly free arena avoids mapping and unmapping an
- * arena on every iteration of a loop that allocates and frees one block at
- * an arena boundary (bpo-37257). Within an arena, pools used before are
+ * count. Keeping wholly free arenas avoids mapping and unmapping an arena
+ * on every iteration of a loop that allocates and frees one block at an
+ * arena boundary (bpo-37257, where CPython keeps one), and keeping several
+ * (RC_EMPTY_ARENAS_KEPT) spares a program that builds and frees structures
+ * of a few MiB over and over the page faults of mapping them again, the
+ * most expensive part of an allocation on a fresh page. Within an arena, pools used before are
  * reused first (their pages are resident), then untouched ones in order. The
  * descriptor comes from the system allocator (bookkeeping; RC_FAULT_MALLOC).
  */
@@ -68,6 +71,8 @@ static rc_arena *arena_new(rc_heap *heap)
         a->pools[i].free_key = RC_FREE_KEY_NONE;
         a->pools[i].mem = a->base + (size_t)i * RC_POOL_SIZE;
     }
+    if (st->arenas_current > 0) /* see the policy above */
+        rc_sys_populate_arena(a->base);
     RC_POISON(a->base, RC_ARENA_SIZE);
     if (rc_arena_map_add(a) != 0) {
         rc_sys_unmap_arena(a->base);
@@ -147,6 +152,17 @@ rc_pool *rc_arena_take_pool(rc_heap *heap)
     return pool;
 }
 
+/* The wholly free arenas from a (wholly free, just sorted: the first of
+ * them) to the end of the usable list, counted up to one past the number
+ * kept. */
+static unsigned empty_arenas_from(const rc_arena *a)
+{
+    unsigned n = 0;
+    for (; a && a->nfree == RC_POOLS_PER_ARENA && n <= RC_EMPTY_ARENAS_KEPT; a = a->next)
+        n++;
+    return n;
+}
+
 /* a got a free pool back and now has nf (> 1) free pools: restore the
  * order of the usable list by moving a past the last arena that had nf-1. */
 static void usable_resort(rc_alloc_state *st, rc_arena *a, unsigned nf)
@@ -188,9 +204,9 @@ void rc_arena_return_pool(rc_heap *heap, rc_pool *pool)
         return;
     }
     usable_resort(st, a, nf);
-    if (nf == RC_POOLS_PER_ARENA && a->next != NULL) {
-        /* wholly free, and a spare (the last arena) exists already; a is
-         * not the last of its count, so nfp2lasta does not name it */
+    if (nf == RC_POOLS_PER_ARENA && empty_arenas_from(a) > RC_EMPTY_ARENAS_KEPT) {
+        /* wholly free, with enough spares kept already; a is the first of
+         * them, so nfp2lasta (the last) does not name it */
         RC_ASSERT(st->nfp2lasta[nf] != a);
         usable_unlink(st, a);
         arena_free(heap, a);

@@ -22,6 +22,16 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define RC_HAVE_MEMCHECK_H 1
+#endif
+#endif
+#ifndef RC_HAVE_MEMCHECK_H
+#define RC_HAVE_MEMCHECK_H 0
+#endif
+
 #define HUGE_PAGE RC_LARGE_HUGE_PAGE
 
 static void *map_failed(const char *what, size_t len, int error)
@@ -58,6 +68,20 @@ void *rc_large_map(rc_heap *heap, size_t len)
     return p;
 }
 
+/* The grown tail of a mapping moved by mremap(MREMAP_FIXED) is zero-filled
+ * mapped memory. Valgrind's emulation of that call keeps only the old
+ * length addressable at the new place, so memcheck is told (a no-op
+ * outside valgrind, and where its header is missing). */
+static void moved_tail_is_mapped(void *tail, size_t len)
+{
+#if RC_HAVE_MEMCHECK_H
+    VALGRIND_MAKE_MEM_DEFINED(tail, len);
+#else
+    (void)tail;
+    (void)len;
+#endif
+}
+
 void *rc_large_remap(rc_heap *heap, void *p, size_t old_len, size_t len)
 {
     if (len <= old_len) { /* a shrink gives the tail back; it cannot fail */
@@ -79,6 +103,7 @@ void *rc_large_remap(rc_heap *heap, void *p, size_t old_len, size_t len)
         munmap(target, len);
         return map_failed("mremap", len, error);
     }
+    moved_tail_is_mapped((char *)q + old_len, len - old_len);
     return q;
 }
 

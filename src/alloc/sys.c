@@ -124,6 +124,15 @@ void *rc_sys_map_arena(rc_heap *heap)
     return aligned;
 }
 
+void rc_sys_populate_arena(void *base)
+{
+#ifdef MADV_POPULATE_WRITE
+    (void)madvise(base, RC_ARENA_SIZE, MADV_POPULATE_WRITE);
+#else
+    (void)base;
+#endif
+}
+
 void rc_sys_unmap_arena(void *base)
 {
     /* ASan keeps shadow state for the range; clear it so that a later

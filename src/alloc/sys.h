@@ -10,6 +10,10 @@
 /* A 1 MiB region aligned to 1 MiB, zero-filled; NULL with a message. */
 RC_INTERNAL void *rc_sys_map_arena(rc_heap *heap);
 RC_INTERNAL void rc_sys_unmap_arena(void *base);
+/* Asks the system to back base's RC_ARENA_SIZE bytes with zeroed pages
+ * now, in one call instead of a page fault per page (a hint: nothing
+ * happens where MADV_POPULATE_WRITE is unknown or memory is short). */
+RC_INTERNAL void rc_sys_populate_arena(void *base);
 
 /* Like rc_sys_malloc, aligned to align (a power of two, a multiple of
  * sizeof(void *)); rc_sys_free frees it. */

@@ -66,8 +66,8 @@ static bool usable_list_ok(const rc_alloc_state *st)
         bool last_of_count = !a->next || a->next->nfree != a->nfree;
         if ((st->nfp2lasta[a->nfree] == a) != last_of_count)
             return broken("nfp2lasta", a);
-        if (a->nfree == RC_POOLS_PER_ARENA && ++spares > 1)
-            return broken("more than one wholly free arena", a);
+        if (a->nfree == RC_POOLS_PER_ARENA && ++spares > RC_EMPTY_ARENAS_KEPT)
+            return broken("more wholly free arenas than are kept", a);
     }
     for (unsigned n = 0; n <= RC_POOLS_PER_ARENA; n++) {
         if (st->nfp2lasta[n] && st->nfp2lasta[n]->nfree != n)

@@ -148,6 +148,22 @@ static inline void rc_track_place(rc_heap *heap, void *obj, unsigned gen)
     rc_track_place_slow(heap, obj, gen);
 }
 
+/* Takes the entry at index out of list: the last entry shortens the list,
+ * any other leaves a hole; a list of nothing but holes is emptied, so that
+ * objects made and dropped between collections leave no holes to squeeze
+ * out later. */
+static inline void rc_track_list_drop(rc_track_list *list, uint32_t index)
+{
+    if (index + 1 == list->len) {
+        list->len--;
+    } else {
+        list->items[index] = NULL;
+        list->holes++;
+    }
+    if (RC_UNLIKELY(list->holes == list->len))
+        list->len = list->holes = 0;
+}
+
 /* Takes obj out of its generation's list (leaving a hole) and count. */
 static inline void rc_track_unplace(rc_heap *heap, void *obj)
 {
@@ -158,8 +174,7 @@ static inline void rc_track_unplace(rc_heap *heap, void *obj)
     if (gen < 2 && index != RC_INDEX_NONE) {
         rc_track_list *list = &state->young[gen];
         RC_ASSERT(index < list->len && list->items[index] == obj);
-        list->items[index] = NULL;
-        list->holes++;
+        rc_track_list_drop(list, index);
     } else if (gen == 2 && index == RC_INDEX_PENDING) {
         RC_ASSERT(state->old_pending > 0);
         state->old_pending--;
@@ -192,6 +207,24 @@ static inline void rc_track_remove(rc_heap *heap, void *obj)
     rc_track_forget_detached(obj);
 }
 
+/* Zeroes the body_bytes of a new object's body. A small body of a plain
+ * pool block (gc_bits 0: its block is a whole 16-byte multiple, header
+ * included) is zeroed a word at a time up to the next multiple of 8,
+ * inside the block, with no call; anything else (a large block, any block
+ * of a debug heap, whose guard bytes follow the body at once) by memset,
+ * exactly. */
+static inline void rc_object_zero_body(void *obj, size_t body_bytes, uint32_t gc_bits)
+{
+    enum { INLINE_ZERO_MAX = 64 };
+    if (RC_LIKELY(gc_bits == 0 && body_bytes <= INLINE_ZERO_MAX)) {
+        uint64_t *word = obj;
+        for (size_t i = 0; i < (body_bytes + 7) / 8; i++)
+            word[i] = 0;
+        return;
+    }
+    memset(obj, 0, body_bytes);
+}
+
 /* The birth of an object in a block just taken for it (by rc_new or from a
  * free list): refcount 1, gc_bits as given (RC_LARGE or 0), the body's
  * body_bytes zeroed, tracked in generation 0 and counted if type has
@@ -203,7 +236,7 @@ static inline void *rc_object_birth(rc_heap *heap, rc_object_head *head, const r
     head->gc_bits = gc_bits;
     head->type = type;
     void *obj = head + 1;
-    memset(obj, 0, body_bytes);
+    rc_object_zero_body(obj, body_bytes, gc_bits);
     if (type->traverse) {
         rc_track_new(heap, obj);
         if (RC_UNLIKELY(++heap->objects.count0 > heap->objects.collect_at))

@@ -82,6 +82,12 @@ static inline void reverse_pushed(rc_object_state *state, uint32_t mark, const v
     if (state->release_spill != spill)
         return;
     void **lo = state->release_buffer + mark, **hi = state->release_buffer + state->release_len - 1;
+    if (hi == lo + 1) { /* two children, the common case */
+        void *t = *lo;
+        *lo = *hi;
+        *hi = t;
+        return;
+    }
     for (; lo < hi; lo++, hi--) {
         void *t = *lo;
         *lo = *hi;
