@@ -209,18 +209,31 @@ static inline void rc_track_remove(rc_heap *heap, void *obj)
 
 /* Zeroes the body_bytes of a new object's body. A small body of a plain
  * pool block (gc_bits 0: its block is a whole 16-byte multiple, header
- * included) is zeroed a word at a time up to the next multiple of 8,
- * inside the block, with no call; anything else (a large block, any block
- * of a debug heap, whose guard bytes follow the body at once) by memset,
- * exactly. */
+ * included) is zeroed up to the next multiple of 16, inside the block, by
+ * fixed-size stores (a variable-length loop becomes `rep stos`, slow to
+ * start); anything else (a large block, any block of a debug heap, whose
+ * guard bytes follow the body at once) by memset, exactly. */
 static inline void rc_object_zero_body(void *obj, size_t body_bytes, uint32_t gc_bits)
 {
-    enum { INLINE_ZERO_MAX = 64 };
-    if (RC_LIKELY(gc_bits == 0 && body_bytes <= INLINE_ZERO_MAX)) {
-        uint64_t *word = obj;
-        for (size_t i = 0; i < (body_bytes + 7) / 8; i++)
-            word[i] = 0;
-        return;
+    if (RC_LIKELY(gc_bits == 0)) {
+        switch ((body_bytes + 15) / 16) {
+        case 0:
+            return;
+        case 1:
+            memset(obj, 0, 16);
+            return;
+        case 2:
+            memset(obj, 0, 32);
+            return;
+        case 3:
+            memset(obj, 0, 48);
+            return;
+        case 4:
+            memset(obj, 0, 64);
+            return;
+        default:
+            break;
+        }
     }
     memset(obj, 0, body_bytes);
 }
