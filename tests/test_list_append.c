@@ -50,7 +50,9 @@ static void test_arguments(void)
     rc_decref(i);
 }
 
-/* A comparison that appends: the fast path must note the change too. */
+/* A comparison that appends: the sort must see the change, though only
+ * the first of those appends takes the slow path (the sort left the list
+ * empty, with no block) and the others the fast one. */
 static int appending_compare(const void *a, const void *b, void *arg)
 {
     void *list = arg;
@@ -65,8 +67,8 @@ static void test_append_during_sort(void)
     void *list = rc_list_new();
     for (int64_t v = 5; v > 0; v--)
         rc_list_append(list, rc_int_new(v));
-    /* capacity 8: room for the appends (during a sort the list is empty,
-     * so a fast path that ignored the sort would append quietly) */
+    /* the comparison appends many times: the first append gives the
+     * emptied list a block of 4, the next three go in by the fast path */
     CHECK_EQ(rc_list_sort(list, appending_compare, list), RC_ESTATE);
     CHECK_STR_CONTAINS(rc_last_error(), "list modified during sort");
     CHECK_EQ(rc_list_len(list), 5); /* sorted, the appended items dropped */

@@ -105,6 +105,10 @@ static inline __attribute__((always_inline)) void
 rc_dict_insert_in(rc_dict_body *d, rc_dict_table *k, void *key, uint64_t hash, void *value,
                   size_t slot, unsigned w, bool pairs)
 {
+    /* first, so that nothing stays live across the stores below: one test
+     * of a flag that keeps its value in a str or general table */
+    if (!k->displaced && slot != ((size_t)hash & (rc_dict_table_size(k) - 1)))
+        k->displaced = 1; /* an int table's first entry off its home slot */
     size_t ix = k->nentries++;
     unsigned char *entries = k->indices + (rc_dict_table_size(k) << w);
     if (pairs)

@@ -8,9 +8,13 @@
  * function that may run user code: it holds the compared key and checks
  * the version afterwards, starting again if the dict changed. A new table
  * is indexed here too (rc_dict_table_index_all), along the same probe
- * sequence.
+ * sequence, or split when it doubles with every entry in its home slot.
  */
 #include "dict_lookup.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 enum { MAX_RESTARTS = 100 };
 
@@ -159,7 +163,7 @@ static inline __attribute__((always_inline)) void index_width(rc_dict_table *k, 
     uint64_t ring[AHEAD];
     size_t mask = rc_dict_table_size(k) - 1;
     uint64_t tags = rc_dict_tag_mask(k->log2_size, w);
-    bool pairs = kind != RC_DICT_GENERAL;
+    bool pairs = kind != RC_DICT_GENERAL, displaced = false;
     for (size_t j = 0; j < n + AHEAD; j++) {
         if (j >= AHEAD) { /* entry j - AHEAD goes in, freeing its place in the ring */
             size_t ix = j - AHEAD;
@@ -168,6 +172,8 @@ static inline __attribute__((always_inline)) void index_width(rc_dict_table *k, 
             while (rc_dict_slot_load(k->indices, seq.i, w) >= 0)
                 rc_dict_probe_next(&seq);
             rc_dict_slot_store(k->indices, seq.i, w, (int64_t)(ix | (hash & tags)));
+            if (kind == RC_DICT_INT)
+                displaced |= seq.i != ((size_t)hash & mask);
         }
         if (j < n) { /* entry j: its hash, its home slot prefetched */
             if (pairs && j + AHEAD < n)
@@ -177,6 +183,7 @@ static inline __attribute__((always_inline)) void index_width(rc_dict_table *k, 
             __builtin_prefetch(k->indices + (((size_t)hash & mask) << w), 1);
         }
     }
+    k->displaced = kind != RC_DICT_INT || displaced;
 }
 
 /* index_width for the table's width, a constant in each copy. */
@@ -207,4 +214,60 @@ void rc_dict_table_index_all(rc_dict_table *k, size_t n)
         index_kind(k, n, RC_DICT_STR);
     else
         index_kind(k, n, RC_DICT_GENERAL);
+}
+
+/* ---- splitting an index in two ---- */
+
+/* rc_dict_table_split over slots of 1 << w bytes (a constant), from the
+ * top down, so that slot i is read before it is written and slot
+ * i + half is past every slot still to read. In the old index an entry's
+ * slot value is its number and the hash bits from old_log2 up: the lowest
+ * of those, `half`, is the new mask's top bit, which picks slot i or
+ * i + half; the new tag is the old one without it. */
+static inline __attribute__((always_inline)) void split_width(unsigned char *index, size_t half,
+                                                              unsigned w)
+{
+    size_t i = half;
+#if defined(__SSE2__)
+    if (w == 2) { /* 4 slots at a time, without branches (half is a multiple of 4) */
+        __m128i bit = _mm_set1_epi32((int32_t)half), ones = _mm_set1_epi32(-1);
+        for (; i >= 4; i -= 4) {
+            __m128i *at = (__m128i *)(void *)(index + ((i - 4) << 2));
+            __m128i v = _mm_loadu_si128(at);
+            __m128i has_bit = _mm_cmpeq_epi32(_mm_and_si128(v, bit), bit);
+            __m128i up = _mm_andnot_si128(_mm_srai_epi32(v, 31), has_bit); /* entries moving */
+            _mm_storeu_si128(at, _mm_or_si128(v, up)); /* those leave RC_DKIX_EMPTY */
+            _mm_storeu_si128((__m128i *)(void *)(index + ((i - 4 + half) << 2)),
+                             _mm_or_si128(_mm_andnot_si128(bit, v), _mm_xor_si128(up, ones)));
+        }
+    }
+#endif
+    while (i-- > 0) {
+        int64_t v = rc_dict_slot_load(index, i, w);
+        bool up = v >= 0 && ((uint64_t)v & half);
+        rc_dict_slot_store(index, i, w, up ? RC_DKIX_EMPTY : v);
+        rc_dict_slot_store(index, i + half, w,
+                           up ? (int64_t)((uint64_t)v & ~(uint64_t)half) : RC_DKIX_EMPTY);
+    }
+}
+
+void rc_dict_table_split(rc_dict_table *k, unsigned old_log2)
+{
+    size_t half = (size_t)1 << old_log2;
+    RC_ASSERT(!k->displaced && old_log2 + 1 < (8u << k->log2_width));
+    switch (k->log2_width) {
+    case 0:
+        split_width(k->indices, half, 0);
+        break;
+    case 1:
+        split_width(k->indices, half, 1);
+        break;
+    case 2:
+        split_width(k->indices, half, 2);
+        break;
+    default:
+        split_width(k->indices, half, 3);
+        break;
+    }
+    RC_ASSERT(k->log2_size == old_log2 + 1);
 }

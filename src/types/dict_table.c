@@ -48,6 +48,7 @@ static rc_dict_table *keys_new(unsigned log2_size, unsigned kind)
     k->kind = (uint8_t)kind;
     k->shape = (uint8_t)rc_dict_shape(log2_width, kind);
     k->nentries = 0;
+    k->displaced = kind != RC_DICT_INT; /* only int tables track it: dict_table.h */
     memset(k->indices, 0xff, (size_t)1 << (log2_size + log2_width)); /* all RC_DKIX_EMPTY */
     return k;
 }
@@ -107,12 +108,14 @@ static unsigned log2_size_for(size_t minsize)
 /* Rebuilds d's table at 2**log2_size slots, no fewer than it has, in its
  * own block, resized (a large block grows by remapping its pages, and only
  * the growth is new memory): the entries move up behind the larger index,
- * deleted ones dropped, and the index is made anew. 0, or RC_ENOMEM with
- * the table untouched. rc_realloc runs no user code. */
+ * deleted ones dropped, and the index is made anew, or split when it
+ * doubles with every entry in its home slot and none dropped. 0, or
+ * RC_ENOMEM with the table untouched. rc_realloc runs no user code. */
 static int regrow(rc_dict_body *d, unsigned log2_size)
 {
     rc_dict_table *k = d->keys;
-    unsigned log2_width = index_width_for(log2_size);
+    unsigned log2_width = index_width_for(log2_size), old_log2 = k->log2_size;
+    bool splits = !k->displaced && log2_size == old_log2 + 1 && log2_width == k->log2_width;
     size_t old_index = rc_dict_table_size(k) << k->log2_width;
     size_t new_index = (size_t)1 << (log2_size + log2_width);
     k = rc_realloc(k, keys_bytes(log2_size, log2_width, k->kind));
@@ -122,10 +125,15 @@ static int regrow(rc_dict_body *d, unsigned log2_size)
     k->log2_size = (uint8_t)log2_size;
     k->log2_width = (uint8_t)log2_width;
     k->shape = (uint8_t)rc_dict_shape(log2_width, k->kind);
-    k->nentries = d->used = pack_entries(k, k, k->nentries);
+    size_t n = k->nentries;
+    k->nentries = d->used = pack_entries(k, k, n);
+    d->keys = k;
+    if (splits && k->nentries == n) { /* every slot still names its entry */
+        rc_dict_table_split(k, old_log2);
+        return 0;
+    }
     memset(k->indices, 0xff, new_index); /* all RC_DKIX_EMPTY */
     rc_dict_table_index_all(k, k->nentries);
-    d->keys = k;
     return 0;
 }
 
@@ -276,6 +284,8 @@ int rc_dict_table_validate(rc_dict_body *d)
     if (k->nentries > rc_dict_table_usable(k) || k->log2_width != index_width_for(k->log2_size) ||
         k->shape != rc_dict_shape(k->log2_width, k->kind))
         return invalid("nentries past usable, or a wrong index width or shape");
+    if (k->displaced > 1 || (k->kind != RC_DICT_INT && !k->displaced))
+        return invalid("displaced not 1 in a str or general table, or not 0 or 1");
     size_t live = 0, named = 0;
     for (size_t ix = 0; ix < k->nentries; ix++) {
         void *key = *rc_dict_key_slot(k, ix);
@@ -285,9 +295,11 @@ int rc_dict_table_validate(rc_dict_body *d)
         if (k->kind != RC_DICT_GENERAL && rc_dict_kind_of(rc_type_of(key)) != k->kind)
             return invalid("a key of another type in a str or int table");
         size_t slot;
-        if (rc_dict_table_find(d, key, rc_dict_entry_hash(k, ix, k->kind), NULL, &slot,
-                               "validate") != (ptrdiff_t)ix)
+        uint64_t hash = rc_dict_entry_hash(k, ix, k->kind);
+        if (rc_dict_table_find(d, key, hash, NULL, &slot, "validate") != (ptrdiff_t)ix)
             return invalid("an entry its hash does not find");
+        if (!k->displaced && slot != ((size_t)hash & (rc_dict_table_size(k) - 1)))
+            return invalid("an entry off its home slot, displaced 0");
     }
     uint64_t tags = rc_dict_tag_mask(k->log2_size, k->log2_width);
     for (size_t i = 0; i < rc_dict_table_size(k); i++) {

@@ -5,7 +5,7 @@
  * wide (CPython's: the narrowest that holds every entry number), then a
  * dense entries array in insertion order:
  *
- *     [ log2_size | width | kind | shape | nentries ][ index slots ][ entries ... ]
+ *     [ log2_size | width | kind | shape | displaced | nentries ][ index slots ][ entries ... ]
  *
  * (shape, rc_dict_shape of width and kind, picks a lookup's specialized
  * code.)
@@ -39,12 +39,23 @@
  *  - in a str or int table every key is of that exact type;
  *  - version changes at every insertion of a new key, deletion (but the
  *    quiet one of weak containers) and clear, so that iterators and
- *    lookups interrupted by user code notice.
+ *    lookups interrupted by user code notice;
+ *  - displaced is 0 only if every entry named by the index sits in its home
+ *    slot, hash & mask. Int tables track it (dense or well-spread int keys,
+ *    whose hash is their value, keep it 0): it becomes 1 at the first entry
+ *    filed elsewhere and stays so until the index is rebuilt. Str and
+ *    general tables have it 1 always (their hashes scatter, so they are
+ *    home-only only while tiny), and pay nothing to keep it.
  * A table is rebuilt when an insertion finds no usable entry left: to
  * CPython's calculate_log2_keysize(3 * used) (the smallest power of two
  * >= 3 * used, at least 8; 16 for 1 or 2 live entries), entries compacted
  * (deleted ones dropped), as CPython's insertion_resize; in its own block,
- * resized, when it does not shrink (dict_table.c).
+ * resized, when it does not shrink (dict_table.c). An index whose entries
+ * all sit in their home slots and that doubles with no entry dropped and
+ * the same slot width is split instead of rebuilt (rc_dict_table_split):
+ * the entry in slot i has its home at i or i + 2**log2_size in the double,
+ * as the hash bit just above the old mask says, and that bit is the lowest
+ * of the slot's tag, so no entry or key is read.
  *
  * Entries may briefly hold NULL keys or values while the collector clears
  * a dict in place (its simple-garbage path): every function here skips
@@ -84,6 +95,7 @@ typedef struct rc_dict_table {
     uint8_t log2_width; /* bytes per index slot: 1 << log2_width */
     uint8_t kind;       /* RC_DICT_GENERAL, RC_DICT_STR or RC_DICT_INT */
     uint8_t shape;      /* rc_dict_shape(log2_width, kind): how lookups dispatch */
+    uint8_t displaced;  /* 0: every entry in its home slot (int tables; see above) */
     size_t nentries;    /* entries used, deleted ones included */
     unsigned char indices[];
 } rc_dict_table;
@@ -289,6 +301,12 @@ RC_INTERNAL size_t rc_dict_table_free_slot(const rc_dict_table *k, uint64_t hash
 /* Indexes entries [0, n) of k, a new table whose index is all empty and
  * whose entries are all live. */
 RC_INTERNAL void rc_dict_table_index_all(rc_dict_table *k, size_t n);
+
+/* Doubles the index of k, a table of 2**old_log2 slots whose entries all
+ * sit in their home slots (displaced 0) and none deleted, in place: the
+ * block has room for the double index (the entries moved up already) of
+ * the same slot width, and k's header describes the double already. */
+RC_INTERNAL void rc_dict_table_split(rc_dict_table *k, unsigned old_log2);
 
 /* Makes room for one new entry whose key belongs to tables of key_kind
  * (rc_dict_kind_of): a first table, or a resize if no usable entry is

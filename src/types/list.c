@@ -13,8 +13,9 @@
  *
  * Every change stores first and drops references last, so the code a
  * dropped reference runs (a finalizer) sees the list consistent. While
- * rc_list_sort runs the list looks empty and changes are noted in
- * sort_state (list_sort.c).
+ * rc_list_sort runs the list looks empty (no block): a change made then is
+ * noted in sort_state, or leaves items in the list, which the sort sees at
+ * its end (list_sort.c).
  */
 #include "types_internal.h"
 
@@ -98,8 +99,8 @@ static int list_item_ok(void *list, const void *item, const char *fn)
     return 0;
 }
 
-/* rc_list_append when the fast path cannot: an argument to check, a full
- * block, or a sort under way. */
+/* rc_list_append when the fast path cannot: an argument to check, or a
+ * full block (an empty one while a sort runs). */
 static RC_NOINLINE int list_append_slow(void *obj, void *item)
 {
     int err = list_item_ok(obj, item, "rc_list_append");
@@ -116,13 +117,15 @@ static RC_NOINLINE int list_append_slow(void *obj, void *item)
 }
 
 /* The fast path, a leaf with no call: a list (its header read inline), an
- * item, room in the block, no sort running. */
+ * item, room in the block. A sort needs no test here: it empties the list
+ * (cap 0), so the first change made while it runs takes the slow path, and
+ * the sort finds the list no longer empty when it ends (list_sort.c). */
 int rc_list_append(void *obj, void *item)
 {
     if (RC_LIKELY(obj && item && rc_types_type_of(obj) == &rc_list_type)) {
         rc_list_body *list = obj;
         size_t n = list->len;
-        if (RC_LIKELY(n < list->cap && !list->sort_state)) {
+        if (RC_LIKELY(n < list->cap)) {
             list->items[n] = rc_incref(item);
             list->len = n + 1;
             return 0;

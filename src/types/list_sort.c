@@ -9,7 +9,9 @@
  * As in CPython, the list is emptied while the sort runs (its items are
  * held by the sort), so a comparison that looks at the list sees it empty,
  * and one that changes it is caught: every change sets RC_LIST_MODIFIED in
- * sort_state. The sort then finishes, puts the sorted items back, drops
+ * sort_state, but an append into a block that an earlier change gave the
+ * list (rc_list_append's fast path), which the sort sees as items left in
+ * the list. The sort then finishes, puts the sorted items back, drops
  * whatever was added meanwhile and returns RC_ESTATE. The list is held
  * (a reference) for the duration, so a comparison cannot free it.
  */

@@ -74,7 +74,8 @@ typedef struct rc_tuple_body {
 
 /* items[0..len) are the items; cap slots are allocated (a raw block,
  * NULL when cap is 0). sort_state is RC_LIST_SORTING while rc_list_sort
- * runs, and gains RC_LIST_MODIFIED at any change made meanwhile. */
+ * runs, and gains RC_LIST_MODIFIED at any change made meanwhile (but the
+ * fast appends, which list_sort.c sees otherwise). */
 enum { RC_LIST_SORTING = 1u, RC_LIST_MODIFIED = 2u };
 typedef struct rc_list_body {
     size_t len, cap;
