@@ -11,11 +11,14 @@
  * (dladdr); and the plain frame-pointer walk must be wrong somewhere (the
  * test can tell). Then: the layouts decided for each kind of frame, and
  * for addresses all along every loaded module (no fault, only documented
- * forms); a hand-written frame of the general kind; stacks through a signal
+ * forms); a hand-written frame of the general kind; every form of row the
+ * tables can give, written by hand, sorted exactly; stacks through a signal
  * handler (the checked walk leaves those to libunwind, with the same
- * frames); a thread's stack; the tracer's own path (rc_malloc records the
- * same frames either way); the rules' memory (counted, validated, given
- * back), and a rule set that cannot get memory.
+ * frames); a thread's stack; a module loaded after the rules' libdw session
+ * was made, and one whose file is gone; the tracer's own path (rc_malloc
+ * records the same frames either way); the rules' memory and their
+ * session's (counted, validated, given back), and a rule set that cannot
+ * get memory.
  */
 #include "trace_check.h"
 #include "trace_chain.h"
@@ -25,6 +28,8 @@
 #include <link.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 static rc_heap *heap;
 
@@ -71,6 +76,14 @@ static bool same_capture(const capture *a, const capture *b)
     return same_frames(a->ips, a->n, b->ips, b->n);
 }
 
+/* The layout the heap's rule session decides for return address ret (the
+ * session exists once the checked walk has made a rule). */
+static rc_frame_layout layout_of(uintptr_t ret)
+{
+    CHECK(heap->trace.rules.cfi != NULL);
+    return rc_trace_cfi_layout(heap->trace.rules.cfi, ret);
+}
+
 static void print_captures(void)
 {
     for (int w = 0; w < 2; w++) {
@@ -84,23 +97,29 @@ static void print_captures(void)
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
 
-static uint64_t next_random(void)
+static uint64_t next_random_from(uint64_t *state)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
 }
 
-static void random_chain(chain *c, int depth)
+static uint64_t next_random(void) { return next_random_from(&rng); }
+
+/* A chain of depth frames of random kinds (from the generator at state),
+ * ending in leaf. */
+static void random_chain_from(chain *c, int depth, chain_leaf_fn leaf, uint64_t *state)
 {
     memset(c, 0, sizeof *c);
     c->depth = depth;
-    c->with_fp = next_random();
+    c->with_fp = next_random_from(state);
     for (int d = 0; d < depth; d++)
-        c->shape[d] = (uint8_t)(next_random() % CHAIN_SHAPES);
-    c->leaf = chain_leaf;
+        c->shape[d] = (uint8_t)(next_random_from(state) % CHAIN_SHAPES);
+    c->leaf = leaf;
 }
+
+static void random_chain(chain *c, int depth) { random_chain_from(c, depth, chain_leaf, &rng); }
 
 /* Runs c from here; the frames are then leaf, the chain's functions from
  * the innermost, chain_next, run_chain. */
@@ -181,17 +200,17 @@ static void test_rules(void)
     run_chain(&c);
     CHECK(same_capture(&got[CHECKED], &got[LIBUNWIND]));
     CHECK(names_match(&c));
-    rc_frame_layout vla = rc_trace_cfi_layout((uintptr_t)got[CHECKED].ips[1]);
-    rc_frame_layout small_fp = rc_trace_cfi_layout((uintptr_t)got[CHECKED].ips[2]);
-    rc_frame_layout small_nofp = rc_trace_cfi_layout((uintptr_t)got[CHECKED].ips[3]);
-    rc_frame_layout clobber = rc_trace_cfi_layout((uintptr_t)got[CHECKED].ips[4]);
+    rc_frame_layout vla = layout_of((uintptr_t)got[CHECKED].ips[1]);
+    rc_frame_layout small_fp = layout_of((uintptr_t)got[CHECKED].ips[2]);
+    rc_frame_layout small_nofp = layout_of((uintptr_t)got[CHECKED].ips[3]);
+    rc_frame_layout clobber = layout_of((uintptr_t)got[CHECKED].ips[4]);
     CHECK_EQ(vla.kind, RC_FRAME_FP);
     CHECK_EQ(small_fp.kind, RC_FRAME_FP);
     CHECK(small_nofp.kind == RC_FRAME_RSP && !small_nofp.cfa_rbp && small_nofp.cfa_offset >= 8);
     CHECK(clobber.kind == RC_FRAME_RSP && !clobber.cfa_rbp && clobber.rbp_offset < 0);
     /* no unwind tables here: nothing the walk may follow */
-    CHECK_EQ(rc_trace_cfi_layout((uintptr_t)&c + 1).kind, RC_FRAME_UNKNOWN);
-    CHECK_EQ(rc_trace_cfi_layout(0x4001).kind, RC_FRAME_UNKNOWN);
+    CHECK_EQ(layout_of((uintptr_t)&c + 1).kind, RC_FRAME_UNKNOWN);
+    CHECK_EQ(layout_of(0x4001).kind, RC_FRAME_UNKNOWN);
 }
 
 /* ---- every module's tables ---------------------------------------------------- */
@@ -211,7 +230,7 @@ static int sweep_module(struct dl_phdr_info *info, size_t size, void *arg)
             continue;
         uintptr_t start = info->dlpi_addr + ph->p_vaddr;
         for (uintptr_t a = start + 1; a < start + ph->p_memsz; a += 61) {
-            rc_frame_layout l = rc_trace_cfi_layout(a);
+            rc_frame_layout l = layout_of(a);
             sw->decoded++;
             sw->walkable +=
                 l.kind == RC_FRAME_FP || l.kind == RC_FRAME_RSP || l.kind == RC_FRAME_CFA;
@@ -297,12 +316,100 @@ static void test_general_layout(void)
     CHECK_STR_CONTAINS(function_of(got[CHECKED].ips[1]), "odd_frame");
     CHECK_STR_CONTAINS(function_of(got[CHECKED].ips[2]), "odd_leaf");
     CHECK_STR_CONTAINS(function_of(got[CHECKED].ips[3]), c.expected[c.made - 1]);
-    rc_frame_layout odd = rc_trace_cfi_layout((uintptr_t)got[CHECKED].ips[1]);
+    rc_frame_layout odd = layout_of((uintptr_t)got[CHECKED].ips[1]);
     CHECK(odd.kind == RC_FRAME_CFA && odd.cfa_rbp && odd.cfa_offset == 32 && odd.rbp_offset == -16);
     CHECK(!same_capture(&got[FP], &got[LIBUNWIND]));
 }
+
+/* ---- every form of row, hand-written --------------------------------------- */
+
+/* Rows written by hand: each a function that is never run, only read,
+ * with the CFI directives given (after the CIE's: CFA = rsp + 8, the return
+ * address at CFA - 8) before its first instruction, and after that
+ * instruction a label, cfi_probe_NAME, which the test passes as a return
+ * address (the row decided is the one of the instruction before it); then
+ * the layout expected: kind, CFA offset, rbp offset, CFA from rbp. */
+#define CFI_ROWS(X)                                                                                \
+    X(entry, "", RC_FRAME_RSP, 8, 0, false)                                                        \
+    X(rsp, ".cfi_def_cfa_offset 40\n.cfi_offset %rbp, -24", RC_FRAME_RSP, 40, -24, false)          \
+    X(fp, ".cfi_def_cfa %rbp, 16\n.cfi_offset %rbp, -16", RC_FRAME_FP, 16, -16, true)              \
+    X(rsp_odd, ".cfi_def_cfa_offset 20", RC_FRAME_CFA, 20, 0, false)                               \
+    X(rbp_general, ".cfi_def_cfa %rbp, 24\n.cfi_offset %rbp, -24", RC_FRAME_CFA, 24, -24, true)    \
+    X(rsp_far, ".cfi_def_cfa_offset 0x8000\n.cfi_offset %rbp, -0x3ff8", RC_FRAME_RSP, 0x8000,      \
+      -0x3ff8, false)                                                                              \
+    X(remember,                                                                                    \
+      ".cfi_def_cfa_offset 16\n.cfi_offset %rbp, -16\n.cfi_remember_state\n"                       \
+      ".cfi_def_cfa_offset 64\n.cfi_restore %rbp\n.cfi_restore_state",                             \
+      RC_FRAME_RSP, 16, -16, false)                                                                \
+    X(rsp_same, ".cfi_same_value %rsp", RC_FRAME_RSP, 8, 0, false)                                 \
+    X(rsp_value, ".cfi_val_offset %rsp, 0", RC_FRAME_RSP, 8, 0, false)                             \
+    X(ra_undefined, ".cfi_undefined %rip", RC_FRAME_LAST, 0, 0, false)                             \
+    X(rbp_undefined, ".cfi_def_cfa_offset 16\n.cfi_undefined %rbp", RC_FRAME_LAST, 0, 0, false)    \
+    /* DW_CFA_def_cfa_expression: CFA = *(rbp - 8), as a main that realigns its stack */           \
+    X(cfa_expression, ".cfi_escape 0x0f, 0x03, 0x76, 0x78, 0x06", RC_FRAME_UNKNOWN, 0, 0, false)   \
+    X(cfa_r12, ".cfi_def_cfa %r12, 8", RC_FRAME_UNKNOWN, 0, 0, false)                              \
+    X(cfa_huge, ".cfi_def_cfa_offset 0x10000000", RC_FRAME_UNKNOWN, 0, 0, false)                   \
+    X(signal, ".cfi_signal_frame", RC_FRAME_UNKNOWN, 0, 0, false)                                  \
+    X(ra_elsewhere, ".cfi_def_cfa_offset 16\n.cfi_offset %rip, -16", RC_FRAME_UNKNOWN, 0, 0,       \
+      false)                                                                                       \
+    X(rsp_saved, ".cfi_def_cfa_offset 16\n.cfi_offset %rsp, -16", RC_FRAME_UNKNOWN, 0, 0, false)   \
+    X(rsp_moved, ".cfi_val_offset %rsp, 8", RC_FRAME_UNKNOWN, 0, 0, false)                         \
+    X(rbp_in_register, ".cfi_register %rbp, %rbx", RC_FRAME_UNKNOWN, 0, 0, false)                  \
+    X(rbp_at_cfa, ".cfi_def_cfa_offset 16\n.cfi_offset %rbp, 0", RC_FRAME_UNKNOWN, 0, 0, false)    \
+    X(rbp_far, ".cfi_def_cfa_offset 0x8000\n.cfi_offset %rbp, -0x4000", RC_FRAME_UNKNOWN, 0, 0,    \
+      false)                                                                                       \
+    X(rbp_value, ".cfi_val_offset %rbp, -16", RC_FRAME_UNKNOWN, 0, 0, false)
+
+#define CFI_ROW_CODE(name, directives, kind, cfa, rbp, from_rbp)                                   \
+    ".globl cfi_probe_" #name "\n"                                                                 \
+    "cfi_probe_fn_" #name ":\n"                                                                    \
+    ".cfi_startproc\n" directives "\n"                                                             \
+    "nop\n"                                                                                        \
+    "cfi_probe_" #name ":\n"                                                                       \
+    "nop\n"                                                                                        \
+    ".cfi_endproc\n"
+
+/* the rows, then code with no CFI at all */
+__asm__(".text\n" CFI_ROWS(CFI_ROW_CODE) ".globl cfi_probe_none\n"
+                                         "nop\n"
+                                         "cfi_probe_none:\n"
+                                         "nop\n");
+
+#define CFI_ROW_DECLARE(name, directives, kind, cfa, rbp, from_rbp)                                \
+    extern const char cfi_probe_##name[];
+CFI_ROWS(CFI_ROW_DECLARE)
+extern const char cfi_probe_none[];
+
+typedef struct cfi_probe {
+    const char *name, *ret;
+    rc_frame_layout want;
+} cfi_probe;
+
+#define CFI_ROW_PROBE(name, directives, kind, cfa, rbp, from_rbp)                                  \
+    {#name, cfi_probe_##name, {cfa, rbp, kind, from_rbp}},
+static const cfi_probe cfi_probes[] = {
+    CFI_ROWS(CFI_ROW_PROBE){"none", cfi_probe_none, {0, 0, RC_FRAME_UNKNOWN, false}}};
+
+/* Each form of row the tables can give is sorted into its layout exactly:
+ * the walkable ones with their offsets (the CFA's register, the saved rbp,
+ * the bounds between the kinds), the end of the stack, and every form the
+ * walk leaves to libunwind. */
+static void test_row_forms(void)
+{
+    for (size_t i = 0; i < sizeof cfi_probes / sizeof cfi_probes[0]; i++) {
+        const cfi_probe *p = &cfi_probes[i];
+        rc_frame_layout got_layout = layout_of((uintptr_t)p->ret);
+        if (memcmp(&got_layout, &p->want, sizeof got_layout) != 0)
+            fprintf(stderr, "  %s: kind %d cfa %s%+d rbp %+d, expected kind %d cfa %s%+d rbp %+d\n",
+                    p->name, got_layout.kind, got_layout.cfa_rbp ? "rbp" : "rsp",
+                    got_layout.cfa_offset, got_layout.rbp_offset, p->want.kind,
+                    p->want.cfa_rbp ? "rbp" : "rsp", p->want.cfa_offset, p->want.rbp_offset);
+        CHECK(memcmp(&got_layout, &p->want, sizeof got_layout) == 0);
+    }
+}
 #else
 static void test_general_layout(void) {}
+static void test_row_forms(void) {}
 #endif
 
 /* ---- a signal handler's stack ---------------------------------------------- */
@@ -357,6 +464,165 @@ static void test_thread_stack(void)
     CHECK(got[CHECKED].n > (size_t)c.made + 2 && got[CHECKED].n < RC_TRACE_MAX_FRAMES);
 }
 
+/* ---- heaps walked in parallel ------------------------------------------------ */
+
+/* A thread's own heap and chains: the chain comes first, so that the leaf
+ * finds the rest. */
+typedef struct parallel_run {
+    chain c;
+    rc_heap *heap;
+    capture got[2]; /* by the checked walk, by libunwind */
+    uint64_t state;
+    size_t runs, mismatches, fallbacks;
+    bool had_session;
+} parallel_run;
+
+__attribute__((noinline)) void parallel_leaf(chain *c);
+__attribute__((noinline)) void parallel_leaf(chain *c)
+{
+    parallel_run *run = (parallel_run *)c;
+    for (int w = 0; w < 2; w++) {
+        run->heap->trace.unwind = walks[w];
+        run->got[w].n = rc_trace_capture(run->heap, run->got[w].ips, RC_TRACE_MAX_FRAMES);
+    }
+    run->heap->trace.unwind = RC_TRACE_UNWIND_CHECKED;
+    NO_TAIL_CALL();
+}
+
+static pthread_barrier_t parallel_start;
+
+static void *parallel_main(void *arg)
+{
+    parallel_run *run = arg;
+    run->heap = rc_heap_new();
+    if (!run->heap)
+        return NULL;
+    rc_heap_use(run->heap);
+    rc_trace_start(RC_TRACE_MAX_FRAMES);
+    pthread_barrier_wait(&parallel_start); /* both sessions are made at once */
+    for (size_t i = 0; i < 200; i++) {
+        random_chain_from(&run->c, 1 + (int)(next_random_from(&run->state) % 30), parallel_leaf,
+                          &run->state);
+        run_chain(&run->c);
+        run->runs++;
+        run->mismatches += !same_capture(&run->got[0], &run->got[1]);
+    }
+    run->fallbacks = run->heap->trace.unwind_fallbacks;
+    run->had_session = run->heap->trace.rules.cfi != NULL && rc_trace_validate(run->heap);
+    rc_trace_stop();
+    rc_heap_use(NULL);
+    rc_heap_destroy(run->heap);
+    return NULL;
+}
+
+/* Two threads, each tracing its own heap, walk at the same time: each
+ * heap's rules have their own libdw session, made and used at once, and
+ * every capture gives libunwind's frames to the end of the thread's stack
+ * with no help from libunwind. */
+static void test_heaps_in_parallel(void)
+{
+    static parallel_run runs[2] = {{.state = 0x1234567u}, {.state = 0x89abcdefu}};
+    pthread_t threads[2];
+    CHECK_EQ(pthread_barrier_init(&parallel_start, NULL, 2), 0);
+    for (int t = 0; t < 2; t++)
+        CHECK_EQ(pthread_create(&threads[t], NULL, parallel_main, &runs[t]), 0);
+    for (int t = 0; t < 2; t++)
+        pthread_join(threads[t], NULL);
+    pthread_barrier_destroy(&parallel_start);
+    for (int t = 0; t < 2; t++) {
+        CHECK_EQ(runs[t].runs, 200);
+        CHECK_EQ(runs[t].mismatches, 0);
+        CHECK_EQ(runs[t].fallbacks, 0);
+        CHECK(runs[t].had_session);
+    }
+}
+
+/* ---- a module loaded later ---------------------------------------------------- */
+
+static void (*dl_frame)(chain *c, chain_leaf_fn leaf);
+
+__attribute__((noinline)) void dl_leaf(chain *c);
+__attribute__((noinline)) void dl_leaf(chain *c)
+{
+    dl_frame(c, chain_leaf);
+    NO_TAIL_CALL();
+}
+
+/* A module loaded after the walk's session reported the process's modules:
+ * its frame gets its rule from its tables like any other (the session
+ * reports the modules again), with no help from libunwind. The module stays
+ * loaded: the rule set is not told of dlclose (docs/tracing.md). */
+static void test_module_loaded_later(void)
+{
+    CHECK(heap->trace.rules.cfi != NULL); /* the session has reported the modules */
+    CHECK(dlopen(TRACE_DL_PATH, RTLD_NOW | RTLD_NOLOAD) == NULL);
+    void *module = dlopen(TRACE_DL_PATH, RTLD_NOW | RTLD_LOCAL);
+    CHECK(module != NULL);
+    if (!module)
+        return;
+    dl_frame = (void (*)(chain *, chain_leaf_fn))dlsym(module, "trace_dl_frame");
+    CHECK(dl_frame != NULL);
+    chain c;
+    random_chain(&c, 6);
+    c.leaf = dl_leaf;
+    limit = 12;
+    size_t fallbacks = heap->trace.unwind_fallbacks;
+    run_chain(&c);
+    CHECK(same_capture(&got[CHECKED], &got[LIBUNWIND]));
+    CHECK_EQ(heap->trace.unwind_fallbacks, fallbacks);
+    CHECK_EQ(got[CHECKED].n, 12);
+    CHECK_STR_CONTAINS(function_of(got[CHECKED].ips[1]), "trace_dl_frame");
+    CHECK_STR_CONTAINS(function_of(got[CHECKED].ips[2]), "dl_leaf");
+    rc_frame_layout in_module = layout_of((uintptr_t)got[CHECKED].ips[1]);
+    CHECK(in_module.kind == RC_FRAME_RSP && in_module.cfa_offset >= 16);
+    CHECK(rc_trace_validate(heap));
+}
+
+/* Copies the file at from to a new temporary file, whose name goes to to. */
+static bool copy_to_temp(const char *from, char *to)
+{
+    FILE *in = fopen(from, "rb");
+    int fd = mkstemp(to);
+    FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    char buf[4096];
+    size_t n;
+    bool ok = in && out;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    if (in)
+        fclose(in);
+    if (out)
+        ok &= fclose(out) == 0;
+    return ok;
+}
+
+/* A module whose file is gone once loaded (as when a package upgrade
+ * replaces it): libdw reads tables from files, so the frame has no rule and
+ * the capture is libunwind's, with the same frames. */
+static void test_module_file_deleted(void)
+{
+    char path[] = "/tmp/reclaim_trace_dl_XXXXXX";
+    CHECK(copy_to_temp(TRACE_DL_PATH, path));
+    void *module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    unlink(path);
+    CHECK(module != NULL);
+    if (!module)
+        return;
+    dl_frame = (void (*)(chain *, chain_leaf_fn))dlsym(module, "trace_dl_frame");
+    CHECK(dl_frame != NULL);
+    chain c;
+    random_chain(&c, 6);
+    c.leaf = dl_leaf;
+    limit = 12;
+    size_t fallbacks = heap->trace.unwind_fallbacks;
+    run_chain(&c);
+    CHECK(same_capture(&got[CHECKED], &got[LIBUNWIND]));
+    CHECK_EQ(heap->trace.unwind_fallbacks, fallbacks + 1);
+    CHECK_STR_CONTAINS(function_of(got[CHECKED].ips[1]), "trace_dl_frame");
+    CHECK_EQ(layout_of((uintptr_t)got[CHECKED].ips[1]).kind, RC_FRAME_UNKNOWN);
+    CHECK(rc_trace_validate(heap));
+}
+
 /* ---- the tracer's own path ------------------------------------------------- */
 
 static void *allocated[2];
@@ -401,11 +667,14 @@ static void test_rules_memory(void)
 {
     CHECK(heap->trace.rules.count > 0);
     size_t rules_bytes = rc_trace_rules_bytes(&heap->trace.rules);
-    CHECK(rules_bytes >= 2 * heap->trace.rules.count * sizeof(rc_frame_rule));
-    CHECK(rc_trace_validate(heap)); /* the overhead counts the set */
+    CHECK(rules_bytes >= 2 * heap->trace.rules.count * sizeof(rc_frame_rule) +
+                             rc_trace_cfi_bytes(heap->trace.rules.cfi));
+    CHECK(rc_trace_cfi_bytes(heap->trace.rules.cfi) > 0);
+    CHECK(rc_trace_validate(heap)); /* the overhead counts the set and its session */
     size_t overhead = rc_trace_overhead();
     rc_trace_rules_clear(heap);
     CHECK_EQ(rc_trace_overhead(), overhead - rules_bytes);
+    CHECK(heap->trace.rules.cfi == NULL);
     CHECK(rc_trace_validate(heap));
     run_chain(&(chain){.depth = 3, .leaf = chain_leaf});
     CHECK(heap->trace.rules.count > 0);
@@ -426,9 +695,21 @@ static void test_rules_memory(void)
     CHECK_EQ(rc_trace_overhead(), 0);
     CHECK(rc_trace_validate(heap));
 
+    /* the set gets its slots, its session no memory: libunwind again */
+    rc_heap_inject_faults(heap, RC_FAULT_MALLOC, 1, true);
+    run_chain(&c);
+    rc_heap_inject_faults(heap, 0, -1, false);
+    CHECK(same_capture(&got[CHECKED], &got[LIBUNWIND]));
+    CHECK_EQ(heap->trace.unwind_fallbacks, 2);
+    CHECK(heap->trace.rules.slots != NULL && heap->trace.rules.cfi == NULL);
+    CHECK_EQ(heap->trace.rules.count, 0);
+    CHECK_EQ(rc_trace_overhead(), rc_trace_rules_bytes(&heap->trace.rules));
+    CHECK(rc_trace_validate(heap));
+
     run_chain(&c); /* memory again: the walk is back */
     CHECK(same_capture(&got[CHECKED], &got[LIBUNWIND]));
-    CHECK_EQ(heap->trace.unwind_fallbacks, 1);
+    CHECK_EQ(heap->trace.unwind_fallbacks, 2);
+    CHECK(heap->trace.rules.cfi != NULL);
     CHECK(heap->trace.rules.count > 0);
     rc_trace_stop();
     CHECK_EQ(rc_trace_overhead(), 0);
@@ -445,8 +726,12 @@ int main(void)
     test_all_tables();
     test_random_chains();
     test_general_layout();
+    test_row_forms();
     test_signal_frame();
     test_thread_stack();
+    test_heaps_in_parallel();
+    test_module_loaded_later();
+    test_module_file_deleted();
     test_through_rc_malloc();
     test_rules_memory();
     rc_heap_use(NULL);

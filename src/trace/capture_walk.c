@@ -13,8 +13,10 @@
  * set of rules and two loads, where libunwind re-derives its state.
  *
  * A rule (return address -> layout) is decided once per distinct return
- * address and kept (the set's memory counts in the tracer's overhead and
- * goes back when tracing stops or is cleared). A frame whose layout is not
+ * address, by the set's libdw session (capture_cfi.c; made with the first
+ * rule), and kept (the set's memory and the session's record count in the
+ * tracer's overhead and go back when tracing stops or is cleared, the
+ * session's libdw state with them). A frame whose layout is not
  * one of those forms (a signal frame, code without unwind tables, a CFA
  * expression), or whose CFA would leave the thread's stack or not rise above
  * the frame before, makes the walk give up: the whole capture is then
@@ -30,12 +32,12 @@
  * are checked. Layouts of the common forms (RC_FRAME_RSP) are checked for
  * sense once, when decided, leaving one bound to test per frame.
  *
- * Invariants (rc_trace_rules_validate): every rule in the set is the one
- * capture_cfi.c gives for its return address (as long as no module was
- * unloaded since: like libunwind's own cache of frames, the set is not told
- * of dlclose; rc_trace_clear empties it), reached from the slot its hash
- * picks through non-empty slots; count is the slots in use, at most half
- * of them.
+ * Invariants (rc_trace_rules_validate): a session exists if a rule does;
+ * every rule in the set is the one the session gives for its return address
+ * (as long as no module was unloaded since: like libunwind's own cache of
+ * frames, the set is not told of dlclose; rc_trace_clear empties it),
+ * reached from the slot its hash picks through non-empty slots; count is
+ * the slots in use, at most half of them.
  */
 #include "trace_core.h"
 
@@ -90,14 +92,16 @@ static inline const rc_frame_rule *rule_find(const rc_frame_rule *slots, uint32_
 }
 
 /* Decides the rule of ret (not in the set) and adds it; NULL if the set
- * could not grow. */
+ * could not grow or the session be made. */
 static RC_NOINLINE const rc_frame_rule *rule_add(rc_heap *heap, uintptr_t ret)
 {
     rc_frame_rules *t = &heap->trace.rules;
     RC_ASSERT(ret != 0);
     if (t->count + 1 > (t->mask + 1) / 2 && !rules_grow(heap))
         return NULL;
-    rc_frame_rule rule = {ret, rc_trace_cfi_layout(ret)};
+    if (!t->cfi && !(t->cfi = rc_trace_cfi_open(heap)))
+        return NULL;
+    rc_frame_rule rule = {ret, rc_trace_cfi_layout(t->cfi, ret)};
     rules_insert(t->slots, t->mask, &rule);
     t->count++;
     return rule_find(t->slots, t->mask, ret);
@@ -235,29 +239,38 @@ size_t rc_trace_walk_checked(rc_heap *heap, const rc_frame_record *outer, const 
     return n;
 }
 
+/* The bytes of the set's slots. */
+static size_t slots_bytes(const rc_frame_rules *t)
+{
+    return t->slots ? ((size_t)t->mask + 1) * sizeof *t->slots : 0;
+}
+
 void rc_trace_rules_clear(rc_heap *heap)
 {
     rc_frame_rules *t = &heap->trace.rules;
-    rc_trace_mem_free(heap, t->slots, rc_trace_rules_bytes(t));
-    *t = (rc_frame_rules){NULL, 0, 0};
+    rc_trace_mem_free(heap, t->slots, slots_bytes(t));
+    rc_trace_cfi_close(heap, t->cfi);
+    *t = (rc_frame_rules){NULL, 0, 0, NULL};
 }
 
 size_t rc_trace_rules_bytes(const rc_frame_rules *t)
 {
-    return t->slots ? ((size_t)t->mask + 1) * sizeof *t->slots : 0;
+    return slots_bytes(t) + rc_trace_cfi_bytes(t->cfi);
 }
 
 bool rc_trace_rules_validate(const rc_frame_rules *t)
 {
     if (!t->slots)
-        return t->count == 0 && t->mask == 0;
+        return t->count == 0 && t->mask == 0 && !t->cfi;
+    if (t->count > 0 && !t->cfi)
+        return false;
     uint32_t used = 0;
     for (uint32_t i = 0; i <= t->mask; i++) {
         const rc_frame_rule *rule = &t->slots[i];
         if (!rule->ret)
             continue;
         used++;
-        rc_frame_layout fresh = rc_trace_cfi_layout(rule->ret);
+        rc_frame_layout fresh = rc_trace_cfi_layout(t->cfi, rule->ret);
         if (layout_word(&fresh) != layout_word(&rule->layout))
             return false;
         uint32_t j = rule_hash(rule->ret) & t->mask;

@@ -88,11 +88,21 @@ RC_INTERNAL void rc_trace_rules_clear(rc_heap *heap);
 RC_INTERNAL size_t rc_trace_rules_bytes(const rc_frame_rules *rules);
 /* Checks the rule set's invariants (capture_walk.c); true if they hold. */
 RC_INTERNAL bool rc_trace_rules_validate(const rc_frame_rules *rules);
+/* A session that reads the loaded modules' unwind tables through libdw
+ * (capture_cfi.c): the rule set keeps one per heap. open gives NULL with a
+ * message if memory is short; close takes NULL too. */
+typedef struct rc_cfi rc_cfi;
+RC_INTERNAL rc_cfi *rc_trace_cfi_open(rc_heap *heap);
+RC_INTERNAL void rc_trace_cfi_close(rc_heap *heap, rc_cfi *cfi);
+/* The bytes of cfi the tracer holds from the system (libdw's own are not
+ * counted). */
+RC_INTERNAL size_t rc_trace_cfi_bytes(const rc_cfi *cfi);
 /* The layout of the frame that return address ret returns into, at that
  * call, from the unwind tables (capture_cfi.c); kind RC_FRAME_UNKNOWN if it
- * is not one the walk can follow. Reads the tables of the loaded modules;
- * allocates nothing. */
-RC_INTERNAL rc_frame_layout rc_trace_cfi_layout(uintptr_t ret);
+ * is not one the walk can follow (or cfi is NULL). Renews cfi's libdw
+ * session if the dynamic loader loaded or unloaded a module since it
+ * reported them; libdw's memory comes from the C library. */
+RC_INTERNAL rc_frame_layout rc_trace_cfi_layout(rc_cfi *cfi, uintptr_t ret);
 
 /* ---- interned tracebacks (tbtable.c) ---- */
 

@@ -15,8 +15,8 @@
  *   peak >= current
  *   every traceback index in a word is in 1 .. tracebacks.count
  *   overhead == the bytes of every side table (of pools and spare),
- *               traceback record chunk, traceback table and frame-rule set
- *               the tracer holds from the system
+ *               traceback record chunk, traceback table, frame-rule set and
+ *               rule session record the tracer holds from the system
  *   while tracing is off, every side table is NULL and every large block's
  *   traceback is 0, and overhead is 0.
  */
@@ -27,6 +27,7 @@
 
 struct rc_trace_frames;
 struct rc_tb_chunk;
+struct rc_cfi;
 
 /* The interned tracebacks (tbtable.c): an open-addressing hash set of
  * traceback records, each record stored once in chunks that never move. */
@@ -90,6 +91,8 @@ typedef struct rc_frame_rules {
     rc_frame_rule *slots; /* NULL: none yet */
     uint32_t mask;        /* slots - 1 (a power of two), 0 if none */
     uint32_t count;
+    struct rc_cfi *cfi; /* the libdw session the rules are read with (capture_cfi.c);
+                           NULL: none yet */
 } rc_frame_rules;
 
 typedef struct rc_trace_state {
