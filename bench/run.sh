@@ -108,6 +108,7 @@ load_before=$(cut -d' ' -f1 /proc/loadavg)
 export LD_PRELOAD="" PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the source tree
 run_malloc "$bin/churn_malloc" "${churn_args[@]}"
 run_if reclaim "$bin/churn_reclaim" "${churn_args[@]}"
+run_if reclaim "$bin/churn_reclaim_shared" "${churn_args[@]}"
 run_malloc "$bin/bintree_malloc" "${bintree_args[@]}"
 run_if boehm "$bin/bintree_boehm" "${bintree_args[@]}"
 run_if reclaim "$bin/bintree_reclaim" "${bintree_args[@]}"
@@ -184,10 +185,11 @@ verdict() {
   printf '  target: %-52s %s\n' "$1" "$word"
 }
 
-# target WORKLOAD PEER OP LIMIT TEXT: reclaim/PEER OP LIMIT (OP: <= or <).
+# target WORKLOAD PEER OP LIMIT TEXT: reclaim/PEER OP LIMIT (OP: <= or <);
+# PEER's figure is that of $peer_workload if set, as in table.
 target() {
   local r
-  r=$(ratio "$(value "$1" reclaim)" "$(value "$1" "$2")")
+  r=$(ratio "$(value "$1" reclaim)" "$(value "${peer_workload:-$1}" "$2")")
   verdict "$5 (${r:--}x)" "$(compare "$r" "$3" "$4")"
 }
 
@@ -215,6 +217,10 @@ echo "load average before the run: $load_before$(awk -v l="$load_before" \
 
 table churn "churn: per malloc+free pair, 10,000 live blocks of 8..512 B" glibc mimalloc jemalloc
 target churn mimalloc "<=" 1 "churn no slower than mimalloc"
+peer_workload=churn table churn_shared \
+  "churn, reclaim through libreclaim.so (PLT calls, as the peers'), peers as above" \
+  glibc mimalloc jemalloc
+peer_workload=churn target churn_shared mimalloc "<=" 1 "churn through libreclaim.so no slower"
 
 table bintree "binary-trees depth ${bintree_args[0]:-20} (CPython ${py_bintree_args[0]}): per node" \
   glibc mimalloc jemalloc boehm cpython

@@ -50,6 +50,15 @@ static void double_free_small_later(void)
     rc_free(p);
 }
 
+/* The block was its pool's only one: the first free gave the pool back
+ * to its arena, and the second finds a pool holding no block. */
+static void double_free_emptied_pool(void)
+{
+    void *p = rc_malloc(496);
+    rc_free(p);
+    rc_free(p);
+}
+
 static void double_free_large(void)
 {
     void *keep = rc_malloc(3000);
@@ -105,6 +114,9 @@ int main(void)
     CHECK_DEATH(free_wild_pointer, "rc_free(0x1000): pointer was not allocated by reclaim");
     CHECK_DEATH(free_interior_pointer, "not allocated by reclaim");
     CHECK_DEATH(double_free_small, "double free");
+    CHECK_DEATH(double_free_emptied_pool, rc_heap_current()->alloc.debug
+                                              ? "double free" /* the debug allocator's words */
+                                              : "double free of a 496-byte block");
 #if RC_CHECKS >= 1 || RC_SANITIZE
     CHECK_DEATH(double_free_small_later, "double free");
 #else

@@ -29,6 +29,12 @@ typedef enum { RC_BLOCK_RAW = 0, RC_BLOCK_OBJECT = 1 } rc_block_kind;
 RC_INTERNAL int rc_alloc_init(rc_heap *heap, const rc_heap_options *options);
 RC_INTERNAL void rc_alloc_fini(rc_heap *heap);
 
+/* Turns tracing on or off for the allocator (the tracer's start and stop):
+ * sets heap->alloc.traced, fast_max, and the free key of every pool of the
+ * heap (pool.h), which together send every allocation and free to the
+ * paths that tell the tracer. */
+RC_INTERNAL void rc_alloc_set_traced(rc_heap *heap, bool traced);
+
 /* A block of at least size bytes (16-aligned) of the given kind, on a heap
  * the caller may work on. On failure: calls heap->hooks.out_of_memory once
  * (unless rc_realloc is under way: see malloc.c), retries, and then returns

@@ -35,13 +35,18 @@ struct rc_debug_state;
 
 typedef struct rc_alloc_state {
     /* hot: read by every small allocation. Requests of 1..fast_max bytes
-     * take the inline fast paths: RC_SMALL_MAX on a plain heap, 0 on a
-     * debug heap, whose every block goes through the out-of-line paths
-     * (so the debug allocator costs a plain heap no branch). */
+     * take the inline fast path: fast_max is inline_max while tracing is
+     * off, 0 while it is on. So the one compare the fast path makes sends
+     * a debug heap's requests and traced ones to the out-of-line paths,
+     * and neither costs a plain heap a branch. */
     size_t fast_max;
-    /* tracing is on: every block handed out goes to hooks.trace_alloc
-     * (the one branch tracing costs the allocation paths while off; beside
-     * fast_max, so that both are in the line every allocation loads) */
+    /* RC_SMALL_MAX on a plain heap, 0 on a debug heap: requests of
+     * 1..inline_max bytes get plain pool blocks (the object layer's inline
+     * paths: object_block.h) */
+    size_t inline_max;
+    /* tracing is on: every block handed out goes to hooks.trace_alloc.
+     * Set with fast_max and the pools' free keys (pool.h) by
+     * rc_alloc_set_traced, never alone. */
     bool traced;
     struct rc_pool *used[RC_BLOCK_KINDS][RC_SIZE_CLASSES];
     struct rc_pool *used_tail[RC_BLOCK_KINDS][RC_SIZE_CLASSES]; /* NULL if empty */

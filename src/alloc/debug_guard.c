@@ -30,8 +30,7 @@ int rc_debug_init(rc_heap *heap, const rc_heap_options *options)
         return RC_ENOMEM;
     }
     heap->alloc.debug = debug;
-    heap->alloc.front = RC_DEBUG_FRONT;
-    heap->alloc.fast_max = 0; /* every request takes the out-of-line paths */
+    heap->alloc.front = RC_DEBUG_FRONT; /* rc_alloc_init: inline_max and fast_max 0 */
     return 0;
 }
 

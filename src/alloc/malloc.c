@@ -13,10 +13,12 @@
  * item array, a string builder its buffer) could free or replace the block
  * under the reallocation. CPython's PyMem_Realloc likewise never runs
  * Python code.
- * While tracing is on (heap->alloc.traced, the one branch it costs when
- * off), every block handed out goes to heap->hooks.trace_alloc with the
- * size requested; frees tell hooks.trace_free from the pool (pool.h) or
- * large-block (large.c) paths.
+ * While tracing is on (rc_alloc_set_traced), every block handed out goes
+ * to heap->hooks.trace_alloc with the size requested, and frees tell
+ * hooks.trace_free from the pool (pool.h) or large-block (large.c) paths.
+ * It costs the fast paths no test while off: fast_max is 0 while tracing,
+ * so every allocation goes to alloc_slow, and the pools' free keys carry
+ * RC_FREE_KEY_TRACED, so every rc_free goes to free_small_slow.
  *
  * Freeing finds the block's arena in the process-wide arena map, so it
  * works for blocks of any heap, from any thread:
@@ -78,15 +80,17 @@ void *rc_alloc_plain(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
     return try_alloc(heap, size, kind, zero);
 }
 
-static RC_NOINLINE void *alloc_slow(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
+/* Any request on any heap, traced or not: the debug allocator, or the
+ * plain paths. Never traces. */
+static RC_NOINLINE void *alloc_any(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
 {
     if (RC_UNLIKELY(heap->alloc.debug != NULL))
         return rc_debug_alloc(heap, size, kind, zero);
     return rc_alloc_plain(heap, size, kind, zero);
 }
 
-/* alloc_slow for size 1..512 whose pool fast path just failed: straight to
- * the pool slow path, which the fast path's failure would reach anyway. */
+/* The fast path found its class's first pool empty: straight to the pool
+ * slow path, retried once after a collection if memory is short. */
 static RC_NOINLINE void *alloc_small_slow(rc_heap *heap, size_t size, rc_block_kind kind)
 {
     void *b = rc_pool_alloc_slow(heap, kind, rc_class_of(size));
@@ -95,30 +99,47 @@ static RC_NOINLINE void *alloc_small_slow(rc_heap *heap, size_t size, rc_block_k
     return try_alloc(heap, size, kind, false);
 }
 
-static inline void *alloc_untraced(rc_heap *heap, size_t size, rc_block_kind kind)
+/* Whether a request takes the inline fast path: 1..512 bytes (size 0
+ * wraps) on a plain heap while tracing is off (fast_max: alloc_state.h). */
+static inline bool alloc_is_fast(const rc_heap *heap, size_t size)
 {
-    /* 1..512 (size 0 wraps), or nothing on a debug heap */
-    if (RC_LIKELY(size - 1 < heap->alloc.fast_max)) {
-        void *b = rc_pool_pop(heap->alloc.used[kind][(size - 1) >> 4]); /* rc_class_of */
-        return RC_LIKELY(b != NULL) ? b : alloc_small_slow(heap, size, kind);
-    }
-    return alloc_slow(heap, size, kind, false);
+    return RC_LIKELY(size - 1 < heap->alloc.fast_max);
 }
 
-/* Tracing is on: the block, then its trace. */
-static RC_NOINLINE void *alloc_traced(rc_heap *heap, size_t size, rc_block_kind kind)
+/* The fast path: the first block of the class's first used pool. */
+static inline void *alloc_fast(rc_heap *heap, size_t size, rc_block_kind kind)
 {
-    void *b = alloc_untraced(heap, size, kind);
+    void *b = rc_pool_pop(heap->alloc.used[kind][(size - 1) >> 4]); /* rc_class_of */
+    return RC_LIKELY(b != NULL) ? b : alloc_small_slow(heap, size, kind);
+}
+
+/* What the fast path's compare sends out of line: size 0, large, any
+ * request on a debug heap, and every request while tracing, whose block
+ * (taken as the fast path would take it, if it could) then goes to the
+ * tracer. */
+static RC_NOINLINE void *alloc_slow(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
+{
+    if (RC_LIKELY(!heap->alloc.traced))
+        return alloc_any(heap, size, kind, zero);
+    void *b = size - 1 < heap->alloc.inline_max && !zero ? alloc_fast(heap, size, kind)
+                                                         : alloc_any(heap, size, kind, zero);
     if (b)
         heap->hooks.trace_alloc(heap, b, size);
     return b;
 }
 
+/* A block, not traced (rc_realloc traces the result itself). */
+static inline void *alloc_untraced(rc_heap *heap, size_t size, rc_block_kind kind)
+{
+    return alloc_is_fast(heap, size) ? alloc_fast(heap, size, kind)
+                                     : alloc_any(heap, size, kind, false);
+}
+
+/* A block, traced while tracing is on. */
 static inline void *alloc_inline(rc_heap *heap, size_t size, rc_block_kind kind)
 {
-    if (RC_UNLIKELY(heap->alloc.traced))
-        return alloc_traced(heap, size, kind);
-    return alloc_untraced(heap, size, kind);
+    return alloc_is_fast(heap, size) ? alloc_fast(heap, size, kind)
+                                     : alloc_slow(heap, size, kind, false);
 }
 
 static void *calloc_on(rc_heap *heap, size_t count, size_t size)
@@ -128,18 +149,11 @@ static void *calloc_on(rc_heap *heap, size_t count, size_t size)
         return NULL;
     }
     size_t n = count * size;
-    void *b;
-    if (n - 1 >= heap->alloc.fast_max) { /* large, size 0, or a debug heap */
-        b = alloc_slow(heap, n, RC_BLOCK_RAW, true);
-    } else {
-        b = alloc_untraced(heap, n, RC_BLOCK_RAW);
-        if (b) /* the whole block, so that rc_usable_size's bytes are all zero */
-            memset(b, 0,
-                   n ? (n + RC_SIZE_CLASS_STEP - 1) & ~(size_t)(RC_SIZE_CLASS_STEP - 1)
-                     : RC_SIZE_CLASS_STEP);
-    }
-    if (RC_UNLIKELY(heap->alloc.traced) && b)
-        heap->hooks.trace_alloc(heap, b, n);
+    if (!alloc_is_fast(heap, n)) /* large, size 0, a debug heap, or tracing */
+        return alloc_slow(heap, n, RC_BLOCK_RAW, true);
+    void *b = alloc_fast(heap, n, RC_BLOCK_RAW);
+    if (b) /* the whole block, so that rc_usable_size's bytes are all zero */
+        memset(b, 0, (n + RC_SIZE_CLASS_STEP - 1) & ~(size_t)(RC_SIZE_CLASS_STEP - 1));
     return b;
 }
 
@@ -277,7 +291,7 @@ static RC_NOINLINE void free_small_slow(rc_heap *heap, rc_pool *pool, char *p)
                  (void *)p);
     }
     if (owned_by_caller(heap))
-        rc_pool_free(heap, pool, p);
+        rc_pool_free(heap, pool, p, RC_BLOCK_RAW);
     else
         rc_alloc_remote_push(heap, p);
 }
@@ -290,16 +304,19 @@ void rc_free(void *block)
         return;
     }
     rc_pool *pool = rc_pool_of(arena, block);
-    /* One compare checks that the pool is raw and that its heap is the
+    /* One compare checks that the pool is raw, that its heap is the
      * caller's current heap, which the caller owns (so heap->owner need not
-     * be loaded). Any other heap (perhaps owned by the caller all the same)
-     * and object pools are decided in the slow path. */
+     * be loaded), that the heap is neither a debug heap nor traced (so no
+     * tracer watches the pool), and that the pool is on its used list (not
+     * full, not empty): see RC_FREE_KEY. Any other heap (perhaps owned by
+     * the caller all the same), object pools, traced heaps and pools off
+     * their lists are decided in the slow paths. */
     rc_heap *heap = rc_thread_heap();
-    if (RC_UNLIKELY(pool->free_key != RC_FREE_KEY(heap, RC_BLOCK_RAW))) {
+    if (RC_UNLIKELY(rc_pool_free_key(pool) != RC_FREE_KEY(heap, RC_BLOCK_RAW))) {
         free_small_slow(arena->heap, pool, block);
         return;
     }
-    rc_pool_free(heap, pool, block);
+    rc_pool_push(heap, pool, block);
 }
 
 /* Frees a raw block of heap (either kind) on a thread that may work on
@@ -314,7 +331,7 @@ void rc_alloc_free_plain(rc_heap *heap, char *b)
         rc_pool *pool = rc_pool_of(arena, b);
         if (pool->kind == RC_BLOCK_OBJECT && rc_pool_is_block(pool, b) && pool->used > 0)
             *rc_layout_dead_word(heap, b) = 0; /* the collector must see it dead */
-        rc_pool_free(heap, pool, b);
+        rc_pool_free(heap, pool, b, (rc_block_kind)pool->kind);
         return;
     }
     rc_large *h = rc_large_of(b);
@@ -528,12 +545,29 @@ int rc_alloc_init(rc_heap *heap, const rc_heap_options *options)
 {
     rc_alloc_state *st = &heap->alloc;
     memset(st, 0, sizeof *st);
-    st->fast_max = RC_SMALL_MAX;
     for (unsigned k = 0; k < RC_BLOCK_KINDS; k++)
         for (unsigned c = 0; c < RC_SIZE_CLASSES; c++)
             st->used[k][c] = RC_POOL_SENTINEL;
     atomic_init(&st->remote, NULL);
-    return rc_debug_init(heap, options);
+    int rc = rc_debug_init(heap, options);
+    /* a debug heap's every request takes the out-of-line paths */
+    st->inline_max = st->debug ? 0 : RC_SMALL_MAX;
+    st->fast_max = st->inline_max;
+    return rc;
+}
+
+void rc_alloc_set_traced(rc_heap *heap, bool traced)
+{
+    rc_alloc_state *st = &heap->alloc;
+    st->traced = traced;
+    st->fast_max = traced ? 0 : st->inline_max;
+    uintptr_t bit = traced ? RC_FREE_KEY_TRACED : 0;
+    for (rc_arena *a = st->arenas; a; a = a->all_next) {
+        for (unsigned i = 0; i < a->ntouched; i++) {
+            rc_pool *pool = &a->pools[i];
+            rc_pool_set_free_key(pool, (rc_pool_free_key(pool) & ~RC_FREE_KEY_TRACED) | bit);
+        }
+    }
 }
 
 void rc_alloc_fini(rc_heap *heap)

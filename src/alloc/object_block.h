@@ -17,11 +17,11 @@
 
 /* Whether an object block of size bytes made now on heap is a plain pool
  * block, which the inline paths below find and free (the object layer
- * records the answer: RC_LARGE clear). No on a debug heap, whose fast_max
- * is 0. */
+ * records the answer: RC_LARGE clear). No on a debug heap, whose
+ * inline_max is 0. */
 static inline bool rc_alloc_object_inline(const rc_heap *heap, size_t size)
 {
-    return size <= heap->alloc.fast_max;
+    return size <= heap->alloc.inline_max;
 }
 
 /* The out-of-line paths (malloc.c): the heap owning an object block of any
@@ -45,7 +45,7 @@ static inline void rc_alloc_free_object(rc_heap *heap, void *block, bool out_of_
 {
     if (RC_LIKELY(!out_of_line)) {
         rc_arena *arena = rc_arena_map_get(block);
-        rc_pool_free(heap, rc_pool_of(arena, block), block);
+        rc_pool_free(heap, rc_pool_of(arena, block), block, RC_BLOCK_OBJECT);
         return;
     }
     rc_alloc_free_object_slow(heap, block);

@@ -58,7 +58,7 @@ static void used_link_head(rc_alloc_state *st, rc_pool *pool)
     else
         st->used_tail[pool->kind][pool->cls] = pool;
     *head = pool;
-    pool->slow_at = 1;
+    rc_pool_set_free_key(pool, rc_pool_free_key(pool) & ~RC_FREE_KEY_OFF_LIST);
 }
 
 static void used_link_tail(rc_alloc_state *st, rc_pool *pool)
@@ -72,7 +72,7 @@ static void used_link_tail(rc_alloc_state *st, rc_pool *pool)
     pool->prev = *tail;
     (*tail)->next = pool;
     *tail = pool;
-    pool->slow_at = 1;
+    rc_pool_set_free_key(pool, rc_pool_free_key(pool) & ~RC_FREE_KEY_OFF_LIST);
 }
 
 static void used_unlink(rc_alloc_state *st, rc_pool *pool)
@@ -86,7 +86,21 @@ static void used_unlink(rc_alloc_state *st, rc_pool *pool)
     else
         st->used_tail[pool->kind][pool->cls] = pool->prev;
     pool->next = pool->prev = NULL;
-    pool->slow_at = rc_pool_capacity(pool->cls); /* off the list only when full */
+    /* full, or holding no block */
+    rc_pool_set_free_key(pool, rc_pool_free_key(pool) | RC_FREE_KEY_OFF_LIST);
+    pool->skipped = 0;
+}
+
+/* Moves pool, the first of a used list of two pools or more, to its tail. */
+static void used_rotate(rc_alloc_state *st, rc_pool *pool, rc_block_kind kind, unsigned cls)
+{
+    rc_pool **tail = &st->used_tail[kind][cls];
+    st->used[kind][cls] = pool->next;
+    pool->next->prev = NULL;
+    pool->next = NULL;
+    pool->prev = *tail;
+    (*tail)->next = pool;
+    *tail = pool;
 }
 
 /* ---- allocation slow path -------------------------------------------- */
@@ -94,12 +108,13 @@ static void used_unlink(rc_alloc_state *st, rc_pool *pool)
 static void pool_init(rc_pool *pool, rc_heap *heap, rc_block_kind kind, unsigned cls)
 {
     pool->freeblock = NULL;
-    pool->free_key = RC_FREE_KEY(heap, kind) | (heap->alloc.debug ? RC_FREE_KEY_DEBUG : 0);
+    rc_pool_set_free_key(pool, rc_pool_key(heap, kind));
     pool->used = 0;
     pool->carved = 0;
     pool->limit = (uint16_t)(rc_pool_capacity(cls) * rc_class_size[cls]);
     pool->cls = (uint8_t)cls;
     pool->kind = (uint8_t)kind;
+    pool->skipped = 0;
 }
 
 /* Carves up to a batch of blocks into the pool's empty free list, in
@@ -156,11 +171,20 @@ void *rc_pool_alloc_slow(rc_heap *heap, rc_block_kind kind, unsigned cls)
         rc_pool *pool = st->used[kind][cls];
         if (pool->freeblock) {
             RC_ASSERT(!RC_EXPENSIVE || rc_pool_is_valid(pool));
+            pool->skipped = 0;
             return rc_pool_alloc(heap, kind, cls);
         }
         if (pool == RC_POOL_SENTINEL || pool->carved < pool->limit)
             return alloc_refill(heap, kind, cls);
-        used_unlink(st, pool); /* full: off the list until a block comes free */
+        /* ran out: to the tail (pool.h), unless it went a whole round
+         * without a free (or is alone): then it is full and leaves the list
+         * until a block comes free */
+        if (pool->skipped || pool->next == NULL) {
+            used_unlink(st, pool);
+        } else {
+            pool->skipped = 1;
+            used_rotate(st, pool, kind, cls);
+        }
     }
 }
 
@@ -172,13 +196,19 @@ static RC_NORETURN void double_free(const rc_pool *pool, const char *b)
              rc_pool_block_size(pool));
 }
 
-/* Stops the process unless b is a block of pool that is handed out. */
-static void check_free(const rc_pool *pool, char *b)
+/* Stops the process unless b is at a block boundary of pool. */
+static void check_block(const rc_pool *pool, char *b)
 {
     if (!rc_pool_is_block(pool, b))
         rc_fatal("rc_free(%p): pointer was not allocated by reclaim (it points into a pool of "
                  "%zu-byte blocks, but not at a block)",
                  (void *)b, rc_pool_block_size(pool));
+}
+
+/* Stops the process unless b is a block of pool that is handed out. */
+static void check_free(const rc_pool *pool, char *b)
+{
+    check_block(pool, b);
     if (pool->used == 0 || pool->freeblock == b)
         double_free(pool, b);
 #if RC_SANITIZE
@@ -203,9 +233,8 @@ void rc_pool_free_slow(rc_heap *heap, rc_pool *pool, char *b)
     pool->freeblock = b;
     rc_block_poison(b, pool);
     if (--pool->used == 0) {
-        if (rc_pool_on_used_list(pool))
-            used_unlink(st, pool);
-        rc_arena_return_pool(heap, pool);
+        RC_ASSERT(rc_pool_on_used_list(pool)); /* a full pool has 16 blocks or more */
+        rc_pool_emptied(heap, pool, b);
         return;
     }
     if (!rc_pool_on_used_list(pool)) { /* it was full */
@@ -213,6 +242,13 @@ void rc_pool_free_slow(rc_heap *heap, rc_pool *pool, char *b)
         /* only here: debug builds send every free through this function */
         RC_ASSERT(!RC_EXPENSIVE || rc_pool_is_valid(pool));
     }
+}
+
+RC_NOINLINE void rc_pool_emptied(rc_heap *heap, rc_pool *pool, char *b)
+{
+    check_block(pool, b); /* checked already if it came from rc_pool_free_slow */
+    used_unlink(&heap->alloc, pool);
+    rc_arena_return_pool(heap, pool);
 }
 
 /* ---- validation ---------------------------------------------------- */

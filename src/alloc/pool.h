@@ -30,9 +30,10 @@
  *   in an object pool, the first 8 bytes of every carved block that is not
  *   handed out are zero: the refcount, which alloc.h promises, and the
  *   header's gc_bits, which the collector's pool scan tests;
- *   a pool of a mapped arena is in use (used > 0: on its used list with
- *   slow_at == 1, or off it, full, with slow_at == capacity) or free
- *   (used == 0, on its arena's free-pool list or untouched).
+ *   a pool of a mapped arena is in use (used > 0: on its used list, or
+ *   off it and full, its free key then carrying RC_FREE_KEY_OFF_LIST) or
+ *   free (used == 0, on its arena's free-pool list or untouched, its key
+ *   carrying RC_FREE_KEY_OFF_LIST or being RC_FREE_KEY_NONE).
  *
  * Blocks are carved lazily, RC_CARVE_BATCH bytes' worth at a time, from
  * `carved` up to `limit`, so an arena's untouched pages cost no memory.
@@ -54,20 +55,28 @@
 #define RC_POOL_CAPACITY(size) (RC_POOL_SIZE / (size))
 #define RC_POOL_MAX_BLOCKS     RC_POOL_CAPACITY(RC_SIZE_CLASS_STEP)
 #define RC_LIVE_WORDS          ((RC_POOL_MAX_BLOCKS + 63) / 64)
-/* A full pool leaves its used list and goes back on, at the tail, at its
- * first free. Relinking at the tail (mimalloc's order, not CPython's head)
- * is what matters: the pool gathers more free blocks while the pools ahead
- * of it are used up (slow paths are 4% of a random churn's operations:
- * docs/allocator.md). Waiting for more free blocks than one left freed
- * blocks unusable (an allocation may then map an arena, or fail, while a
- * full pool holds free blocks). */
+/* A pool whose free list runs out at the head of its used list moves to
+ * the tail (`skipped`): there it gathers the blocks freed into it while the
+ * pools ahead of it are used up, and those frees stay on the fast path
+ * (mimalloc's order, not CPython's). Only a pool that comes round to the
+ * head still empty, having had no free for a whole round, is full: it
+ * leaves the list, and its first free takes the slow path and puts it back
+ * at the tail. Unlinking every pool that ran out, as soon as it did, made
+ * a random churn take a free slow path for 4% of its frees; waiting for
+ * more free blocks than one before relinking left freed blocks unusable (an
+ * allocation may then map an arena, or fail, while a full pool holds free
+ * blocks). Figures: docs/allocator.md. */
 
 typedef struct rc_pool {
-    /* hot: read by every free (the first 24 bytes of its cache line) */
-    char *freeblock;    /* free list head; link at offset 8 */
-    uintptr_t free_key; /* RC_FREE_KEY(heap, kind), or RC_FREE_KEY_NONE */
-    uint32_t used;      /* blocks handed out */
-    uint32_t slow_at;   /* a free with used <= slow_at takes the slow path */
+    /* hot: read by every free (the first 20 bytes of its cache line) */
+    char *freeblock; /* free list head; link at offset 8 */
+    /* RC_FREE_KEY(heap, kind) and flags, or RC_FREE_KEY_NONE. Any thread
+     * freeing a block of the pool reads it, while the owner may change its
+     * flags: relaxed atomics (plain moves), since a thread that does not
+     * own the heap never finds its own heap there, whatever flags it reads
+     * (rc_pool_free_key, rc_pool_set_free_key) */
+    _Atomic(uintptr_t) free_key;
+    uint32_t used; /* blocks handed out */
 
     struct rc_pool *next; /* used list, or arena free-pool list */
     struct rc_pool *prev; /* used list */
@@ -77,22 +86,55 @@ typedef struct rc_pool {
     uint8_t cls;          /* size class */
     uint8_t kind;         /* rc_block_kind */
     uint8_t index;        /* in its arena */
+    /* the allocation slow path moved this pool, its free list empty, from
+     * the head of its used list to the tail, and has not allocated from it
+     * since; found so at the head again, it is full and leaves the list */
+    uint8_t skipped;
     /* the tracer's side table for this pool's blocks (src/trace), or NULL;
      * a free of a pool with one tells hooks.trace_free, and the tracer's
      * hooks.trace_pool_empty releases it when the pool empties */
     void *side;
 } __attribute__((aligned(64))) rc_pool;
 
-/* What rc_free's fast path compares with the caller's current heap: the
- * owning heap for a raw pool, the heap tagged with 1 for an object pool, so
- * that one compare checks both the kind and the owner. A pool never
- * initialized holds RC_FREE_KEY_NONE, which is no heap either; a debug
- * heap's pools add RC_FREE_KEY_DEBUG, so that no free takes the fast path
- * (heaps are 16-aligned: bits 1..3 are free). */
+/* What the free fast paths compare with the heap freeing (rc_free: the
+ * caller's current heap): the owning heap for a raw pool, the heap tagged
+ * with 1 for an object pool, so that one compare checks both the kind and
+ * the owner. A flag added to the key sends every free of the pool to the
+ * slow path (heaps are 16-aligned: bits 1..3 are free):
+ *   RC_FREE_KEY_DEBUG     a debug heap's pool;
+ *   RC_FREE_KEY_TRACED    every pool of a heap while tracing is on
+ *                         (rc_alloc_set_traced), so a pool the tracer
+ *                         watches (side set: trace_state.h) needs no test;
+ *   RC_FREE_KEY_OFF_LIST  a pool off its used list: full (its first free
+ *                         puts it back), or holding no block (in its arena;
+ *                         a free there is a double free).
+ * A pool never initialized holds RC_FREE_KEY_NONE, which is no heap either.
+ * So a key that matches says everything the fast path needs to know but
+ * whether the free empties the pool: it pushes the block and checks that
+ * the count did not reach zero (rc_pool_push). */
 #define RC_FREE_KEY(heap, kind) ((uintptr_t)(heap) | (uintptr_t)(kind))
 #define RC_FREE_KEY_NONE        ((uintptr_t)1)
 #define RC_FREE_KEY_DEBUG       ((uintptr_t)2)
+#define RC_FREE_KEY_TRACED      ((uintptr_t)4)
+#define RC_FREE_KEY_OFF_LIST    ((uintptr_t)8)
 _Static_assert(RC_BLOCK_RAW == 0 && RC_BLOCK_OBJECT == 1, "the kind tags the key");
+
+static inline uintptr_t rc_pool_free_key(const rc_pool *pool)
+{
+    return atomic_load_explicit(&pool->free_key, memory_order_relaxed);
+}
+
+static inline void rc_pool_set_free_key(rc_pool *pool, uintptr_t key)
+{
+    atomic_store_explicit(&pool->free_key, key, memory_order_relaxed);
+}
+
+/* The free key of a pool of heap, of the given kind, on its used list. */
+static inline uintptr_t rc_pool_key(const rc_heap *heap, unsigned kind)
+{
+    return RC_FREE_KEY(heap, kind) | (heap->alloc.debug ? RC_FREE_KEY_DEBUG : 0) |
+           (heap->alloc.traced ? RC_FREE_KEY_TRACED : 0);
+}
 
 typedef struct rc_arena {
     rc_heap *heap;                     /* owner (free slow paths; the fast path reads free_key) */
@@ -217,9 +259,16 @@ static inline void rc_live_mark(const rc_pool *pool, const char *b)
 
 RC_INTERNAL void *rc_pool_alloc_slow(rc_heap *heap, rc_block_kind kind, unsigned cls);
 RC_INTERNAL void rc_pool_free_slow(rc_heap *heap, rc_pool *pool, char *b);
+/* A free of b emptied pool, which is on its used list: off the list, back
+ * to its arena. Stops the process first if b is not at a block boundary
+ * (a pointer into the pool that is no block), as the slow path would. */
+RC_INTERNAL void rc_pool_emptied(rc_heap *heap, rc_pool *pool, char *b);
 
 /* Whether a pool in use is on its used list (off it, it is full). */
-static inline bool rc_pool_on_used_list(const rc_pool *pool) { return pool->slow_at == 1; }
+static inline bool rc_pool_on_used_list(const rc_pool *pool)
+{
+    return !(rc_pool_free_key(pool) & RC_FREE_KEY_OFF_LIST);
+}
 
 /* The first block of pool's free list, taken; NULL if the list is empty
  * (the empty sentinel's always is). */
@@ -241,25 +290,35 @@ static inline void *rc_pool_alloc(rc_heap *heap, rc_block_kind kind, unsigned cl
     return RC_LIKELY(b != NULL) ? b : rc_pool_alloc_slow(heap, kind, cls);
 }
 
-/* Frees block b of pool, on a heap the caller may work on. The slow path
- * (used <= slow_at) handles the last block of a pool (slow_at is 1 while
- * the pool is on its used list) and the first free of a full pool, which
- * puts it back on its list (slow_at is then its capacity), the misuse
- * checks that need more than a compare, and a pool the tracer watches
- * (side, in the line loaded anyway: a call to its hook here would make
- * every caller save registers). */
-static inline void rc_pool_free(rc_heap *heap, rc_pool *pool, char *b)
+/* Frees block b of pool, whose free key matched the heap freeing it (see
+ * RC_FREE_KEY: the pool is on its used list, and neither traced nor a
+ * debug heap's). Only a block at the head of the free list (a double free)
+ * and the debug builds' checks take the slow path before the push; a pool
+ * the free empties goes back to its arena after it (rc_pool_emptied, which
+ * also makes the slow path's check that b is a block). */
+static inline void rc_pool_push(rc_heap *heap, rc_pool *pool, char *b)
 {
     char *head = pool->freeblock;
-    if (RC_UNLIKELY(pool->used <= pool->slow_at || head == b || pool->side != NULL ||
-                    RC_CHECKS >= 1 || RC_SANITIZE)) {
+    if (RC_UNLIKELY(head == b || RC_CHECKS >= 1 || RC_SANITIZE)) {
         rc_pool_free_slow(heap, pool, b);
         return;
     }
     *(char **)(b + 8) = head;
     pool->freeblock = b;
-    pool->used--;
-    rc_block_poison(b, pool);
+    if (RC_UNLIKELY(--pool->used == 0))
+        rc_pool_emptied(heap, pool, b);
+}
+
+/* Frees block b, of the given kind, of pool, on a heap the caller may work
+ * on: the fast path if the pool's key says so, else the slow path (which
+ * tells the tracer, puts a full pool back on its list, checks a debug
+ * heap's and misused blocks). */
+static inline void rc_pool_free(rc_heap *heap, rc_pool *pool, char *b, rc_block_kind kind)
+{
+    if (RC_LIKELY(rc_pool_free_key(pool) == RC_FREE_KEY(heap, kind)))
+        rc_pool_push(heap, pool, b);
+    else
+        rc_pool_free_slow(heap, pool, b);
 }
 
 /* ---- arenas (arena.c) ------------------------------------------------ */

@@ -13,13 +13,15 @@ static bool broken(const char *what, const void *where)
     return false;
 }
 
-static bool used_list_ok(rc_heap *heap, unsigned kind, unsigned cls)
+/* Counts the pools of the list in *listed. */
+static bool used_list_ok(rc_heap *heap, unsigned kind, unsigned cls, size_t *listed)
 {
     const rc_pool *head = heap->alloc.used[kind][cls];
     if (head == RC_POOL_SENTINEL)
         return true;
     const rc_pool *prev = NULL;
     for (const rc_pool *p = head; p; prev = p, p = p->next) {
+        ++*listed;
         if (p->prev != prev || !rc_pool_on_used_list(p))
             return broken("used list links", p);
         if (p->kind != kind || p->cls != cls || rc_pool_arena(p)->heap != heap || p->used == 0)
@@ -30,7 +32,9 @@ static bool used_list_ok(rc_heap *heap, unsigned kind, unsigned cls)
     return true;
 }
 
-static bool arena_pools_ok(rc_heap *heap, const rc_arena *a)
+/* Counts the pools in use whose key says they are on a used list in
+ * *listed. */
+static bool arena_pools_ok(rc_heap *heap, const rc_arena *a, size_t *listed)
 {
     if (a->heap != heap || rc_arena_map_get(a->base) != a)
         return broken("arena not in the arena map", a);
@@ -48,10 +52,11 @@ static bool arena_pools_ok(rc_heap *heap, const rc_arena *a)
         if (p->index != i || p->mem != a->base + (size_t)i * RC_POOL_SIZE || !rc_pool_is_valid(p))
             return broken("pool in use", p);
         unsigned capacity = rc_pool_capacity(p->cls);
-        if (p->slow_at != 1 && p->slow_at != capacity)
-            return broken("pool's slow-path mark", p);
+        if ((rc_pool_free_key(p) & ~RC_FREE_KEY_OFF_LIST) != rc_pool_key(heap, p->kind))
+            return broken("pool's free key", p);
         if (!rc_pool_on_used_list(p) && (p->used != capacity || p->carved < p->limit))
             return broken("pool with room off its used list", p);
+        *listed += rc_pool_on_used_list(p);
     }
     return true;
 }
@@ -101,19 +106,22 @@ bool rc_alloc_validate(rc_heap *heap)
     }
     if (rc_pool_sentinel.freeblock != NULL)
         return broken("the empty-list sentinel was written", &rc_pool_sentinel);
+    size_t on_lists = 0, marked_on_lists = 0;
     for (unsigned k = 0; k < RC_BLOCK_KINDS; k++)
         for (unsigned c = 0; c < RC_SIZE_CLASSES; c++)
-            if (!used_list_ok(heap, k, c))
+            if (!used_list_ok(heap, k, c, &on_lists))
                 return false;
     size_t arenas = 0;
     for (const rc_arena *a = st->arenas; a; a = a->all_next) {
         arenas++;
-        if (!arena_pools_ok(heap, a))
+        if (!arena_pools_ok(heap, a, &marked_on_lists))
             return false;
         if (a->nfree > 0 && !a->prev && st->usable != a)
             return broken("arena with free pools off the usable list", a);
     }
     if (arenas != st->arenas_current)
         return broken("arena count", heap);
+    if (on_lists != marked_on_lists) /* a pool whose key says listed, but is not */
+        return broken("pools on used lists", heap);
     return usable_list_ok(st) && large_list_ok(heap) && rc_debug_validate(heap);
 }

@@ -1,8 +1,9 @@
 /* trace.c: the tracing API (reclaim/trace.h), the tracer's life with its
  * heap, its environment variables and its memory.
  *
- * Turning tracing on sets nframes and heap->alloc.traced, the flag the
- * allocator tests on every allocation; turning it off, or clearing, forgets
+ * Turning tracing on sets nframes and tells the allocator
+ * (rc_alloc_set_traced), which then sends every allocation and free to the
+ * paths that call the tracer's hooks; turning it off, or clearing, forgets
  * every trace (traces.c) and every traceback (tbtable.c), which gives all of
  * the tracer's memory back: overhead is 0 whenever tracing is off.
  */
@@ -59,13 +60,13 @@ static int start(rc_heap *heap, unsigned nframes, const char *what)
         return rc_set_error(RC_EINVAL, "%s: the number of frames must be 1 to %d, not %u", what,
                             RC_TRACE_MAX_FRAMES, nframes);
     heap->trace.nframes = nframes;
-    heap->alloc.traced = true;
+    rc_alloc_set_traced(heap, true);
     return RC_OK;
 }
 
 static void stop(rc_heap *heap)
 {
-    heap->alloc.traced = false;
+    rc_alloc_set_traced(heap, false);
     heap->trace.nframes = 0;
     forget_all(heap);
 }
