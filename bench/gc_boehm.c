@@ -3,7 +3,8 @@
  * (the gc_live shape of gc_shapes.h; garbage costs Boehm no marking, so the
  * garbage shapes are not measured). Collection is disabled while the chain
  * is built; the chain is built once and collected once per repetition.
- * Usage: gc_boehm [repetitions (5)]
+ * Usage: gc_boehm [repetitions (5)]; BENCH_GC_CPU=1 times CPU time
+ * (gc_shapes.h)
  * Prints: RESULT gc_live boehm <ns> ns/object
  */
 #include "bench_util.h"
@@ -26,9 +27,9 @@ static gc_link *make_chain(long count)
 static double collect_once(void *ctx)
 {
     const gc_shape *shape = ctx;
-    uint64_t start = bench_now_ns();
+    uint64_t start = gc_clock_ns();
     GC_gcollect();
-    return (double)(bench_now_ns() - start) / (double)gc_shape_objects(shape);
+    return (double)(gc_clock_ns() - start) / (double)gc_shape_objects(shape);
 }
 
 static long chain_length(const gc_link *l)

@@ -7,7 +7,8 @@
  * collection is timed, and its result must be the garbage count (1,000,000,
  * 1,000,000, 0) or the program fails. Median of the repetitions; each
  * repetition builds its heap afresh.
- * Usage: gc_reclaim [repetitions (5)]
+ * Usage: gc_reclaim [repetitions (5)]; BENCH_GC_CPU=1 times CPU time
+ * (gc_shapes.h)
  * Prints: RESULT <gc_pairs|gc_rings|gc_live> reclaim <ns> ns/object
  */
 #include "bench_util.h"
@@ -59,9 +60,9 @@ static double collect_once(void *ctx)
     rc_gc_disable();
     for (long g = 0; g < shape->groups; g++)
         heads[g] = make_chain(shape->group_size, shape->closed);
-    uint64_t start = bench_now_ns();
+    uint64_t start = gc_clock_ns();
     long found = rc_gc_collect(2);
-    uint64_t elapsed = bench_now_ns() - start;
+    uint64_t elapsed = gc_clock_ns() - start;
     gc_shape_check(shape, "reclaim", found);
     for (long g = 0; g < shape->groups; g++)
         rc_decref(heads[g]);

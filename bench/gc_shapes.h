@@ -9,6 +9,22 @@
 
 #include <stdbool.h>
 
+/* The clock a collection is timed with: wall time, or with BENCH_GC_CPU
+ * set in the environment, the process's CPU time (on a shared machine the
+ * steadier figure; Boehm may mark in threads of its own, which it counts,
+ * and reclaim's collection runs in the calling thread). */
+static inline uint64_t gc_clock_ns(void)
+{
+    static int cpu = -1;
+    if (cpu < 0)
+        cpu = getenv("BENCH_GC_CPU") != NULL;
+    if (!cpu)
+        return bench_now_ns();
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 #define GC_REPS 5
 
 /* The object of every shape: one reference. */

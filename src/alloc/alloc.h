@@ -60,9 +60,20 @@ typedef struct rc_block_span {
     char *first;   /* the first block's user pointer */
     size_t stride; /* bytes from one block to the next */
     size_t count;  /* blocks in the span */
+    bool large;    /* a large block (count 1) */
 } rc_block_span;
 typedef void (*rc_span_fn)(const rc_block_span *span, void *arg);
 RC_INTERNAL void rc_alloc_object_spans(rc_heap *heap, rc_span_fn fn, void *arg);
+/* The same, one arena at a time, for a scan that must know what it has
+ * passed. rc_alloc_arena_bases stores the base of each of the heap's
+ * arenas (RC_ARENA_SIZE-aligned, newest first) in bases[0..cap) and returns
+ * how many there are; rc_alloc_arena_object_spans lists the spans of the
+ * arena at base, its pools by increasing address, or decreasing if down;
+ * rc_alloc_large_object_spans lists the large blocks. */
+RC_INTERNAL size_t rc_alloc_arena_bases(rc_heap *heap, char **bases, size_t cap);
+RC_INTERNAL void rc_alloc_arena_object_spans(rc_heap *heap, const char *base, bool down,
+                                             rc_span_fn fn, void *arg);
+RC_INTERNAL void rc_alloc_large_object_spans(rc_heap *heap, rc_span_fn fn, void *arg);
 
 /* Returns to their pools the blocks other threads freed. Owner only. */
 RC_INTERNAL void rc_alloc_drain_remote(rc_heap *heap);

@@ -115,15 +115,45 @@ static void object_pool_span(const rc_pool *pool, void *arg)
     walk->fn(&span, walk->arg);
 }
 
+void rc_alloc_large_object_spans(rc_heap *heap, rc_span_fn fn, void *arg)
+{
+    for (rc_large *h = heap->alloc.large; h; h = h->next) {
+        if (h->kind != RC_BLOCK_OBJECT)
+            continue;
+        rc_block_span span = {.first = rc_layout_user(heap, rc_large_block(h)),
+                              .stride = h->size,
+                              .count = 1,
+                              .large = true};
+        fn(&span, arg);
+    }
+}
+
 void rc_alloc_object_spans(rc_heap *heap, rc_span_fn fn, void *arg)
 {
     span_walk walk = {fn, arg, heap->alloc.front};
     for_each_pool(heap, object_pool_span, &walk);
-    for (rc_large *h = heap->alloc.large; h; h = h->next) {
-        if (h->kind != RC_BLOCK_OBJECT)
-            continue;
-        rc_block_span span = {
-            .first = rc_layout_user(heap, rc_large_block(h)), .stride = h->size, .count = 1};
-        fn(&span, arg);
+    rc_alloc_large_object_spans(heap, fn, arg);
+}
+
+size_t rc_alloc_arena_bases(rc_heap *heap, char **bases, size_t cap)
+{
+    size_t n = 0;
+    for (rc_arena *a = heap->alloc.arenas; a; a = a->all_next, n++)
+        if (n < cap)
+            bases[n] = a->base;
+    return n;
+}
+
+/* An arena's pools lie in index order (pool i at base + i * RC_POOL_SIZE). */
+void rc_alloc_arena_object_spans(rc_heap *heap, const char *base, bool down, rc_span_fn fn,
+                                 void *arg)
+{
+    span_walk walk = {fn, arg, heap->alloc.front};
+    const rc_arena *a = rc_arena_map_get(base);
+    RC_ASSERT(a && a->base == base && a->heap == heap);
+    for (unsigned k = 0; k < a->ntouched; k++) {
+        unsigned i = down ? a->ntouched - 1 - k : k;
+        if (a->pools[i].used > 0)
+            object_pool_span(&a->pools[i], &walk);
     }
 }

@@ -1,4 +1,5 @@
-/* collect.c: one collection of generations 0..G (the algorithm).
+/* collect.c: one collection of generations 0..G (the algorithm), but for
+ * the search of a full collection (collect_full.c).
  *
  * The set S is every tracked object of generation <= G (never the permanent
  * one). In_set(x) is a test on x's header alone: tracked and gen <= G.
@@ -8,24 +9,28 @@
  * first pass subtracts, from each object's refcnt, the references other
  * members of S hold to it; what remains is the count of references from
  * outside S. Every later step adds back what it subtracted, so that when the
- * marking is done every refcnt is exact again:
+ * marking is done every refcnt is exact again. A young collection:
  *
  *   subtract  for x in S, for each child c in S of x: c.refcnt--
  *   mark      for x in S with refcnt > 0 (a root) and not marked: mark x,
  *             then depth first from x: for each child c in S of a scanned
  *             object: c.refcnt++ (restored), mark and push c if unmarked
  *   restore   for x in S unmarked, for each child c in S: c.refcnt++
- *   classify  marked: survivor, to generation min(G+1, 2);
+ *   classify  marked: survivor, to generation G+1;
  *             unmarked: unreachable (list U, flag UNREACHABLE)
  *
  * Each edge is subtracted once and added back once (by its marked source in
  * mark, or by its unmarked source in restore), so counts are exact, even
  * for a traverse that visits a reference it does not own (counts are
- * unsigned and wrap back). Then, with user code allowed to run from here on
- * and every member of U held by one extra reference so none can die early:
- * legacy finalizer cycles are set aside, weak references cleared, finalizers
- * run, the resurrected found by the same subtract/mark/restore within U, and
- * the rest cleared through traverse and released.
+ * unsigned and wrap back). A full collection finds U in two sweeps over
+ * the pools and leaves U's counts subtracted (collect_full.c); if U needs
+ * no user code it is freed at once, else its counts are given back and it
+ * goes on as a young collection's U does. Then, with user code allowed to
+ * run from here on and every member of U held by one extra reference so
+ * none can die early: legacy finalizer cycles are set aside, weak
+ * references cleared, finalizers run, the resurrected found by the same
+ * subtract/mark/restore within U, and the rest cleared through traverse
+ * and released.
  *
  * The mark stack grows as needed; if it cannot, marked objects are left
  * unscanned (MARK without SCANNED) and found again by rescanning S. If U
@@ -33,66 +38,23 @@
  * does everything in U they reach (found as resurrected objects are), so
  * that nothing is cleared while garbage outside U can still see it.
  */
-#include "gc_internal.h"
-#include "../alloc/alloc.h"
+#include "collect_pass.h"
 
-/* Edges of S waiting for their child's header (see defer_edge). */
-enum { RING_SIZE = 16 };
-
-typedef struct gc_pass {
-    rc_heap *heap;
-    unsigned gen;      /* collecting generations 0..gen */
-    unsigned next_gen; /* where survivors go */
-    bool scan_mode;    /* enumerate S by scanning pools, not lists */
-    rc_track_list lists[2];
-    unsigned nlists;
-    void **stack;
-    size_t stack_len, stack_cap;
-    bool stack_overflow;
-    void **unreach;
-    size_t unreach_len, unreach_cap;
-    bool unreach_overflow; /* unreachable objects left out of U survive */
-    size_t survivors;
-    size_t marked;         /* objects marked reachable by the last marking */
-    void *ring[RING_SIZE]; /* edges waiting for their child's header: */
-    unsigned ring_pos;     /* see defer_edge */
-    unsigned ring_len;
-    size_t uncollectable;  /* set aside at unreach[unreach_len..+this) */
-    bool user_code_ran;    /* a finalizer or weakref callback ran */
-    uint32_t u_bits;       /* the gc_bits of U's members, or-ed */
-    uint32_t u_type_flags; /* the flags of their types, or-ed */
-    bool any_finalizers;   /* U has objects whose finalize has not run */
-    bool restore_skipped;  /* full collection: U kept its counts
-                              subtracted (see restore_classify) */
-} gc_pass;
-
-typedef void (*gc_object_fn)(gc_pass *pass, void *obj);
 typedef bool (*gc_member_fn)(const void *obj, unsigned gen);
 
-/* Membership tests, on the header alone. S: tracked and gen <= G. U: the
- * UNREACHABLE mark. Each pass is written once, generic in the test, as a
- * static inline function; the wrappers below fix the test, so that every
- * call on the hot paths is direct and inlined. */
-static inline bool in_set(const void *obj, unsigned gen)
-{
-    uint32_t bits = rc_head_of(obj)->gc_bits & (RC_TRACKED | RC_GEN_MASK);
-    return bits - RC_TRACKED <= gen; /* untracked wraps to huge */
-}
-
+/* Membership tests, on the header alone. S: tracked and gen <= G
+ * (rc_gc_in_set). U: the UNREACHABLE mark. Each pass is written once,
+ * generic in the test, as a static inline function; the wrappers below fix
+ * the test, so that every call on the hot paths is direct and inlined. */
 static inline bool in_unreachable(const void *obj, unsigned gen)
 {
     (void)gen;
     return (rc_head_of(obj)->gc_bits & RC_UNREACHABLE) != 0;
 }
 
-static inline void traverse(void *obj, rc_visit_fn visit, void *arg)
-{
-    rc_head_of(obj)->type->traverse(obj, visit, arg);
-}
+/* ---- what collect_full.c shares ---- */
 
-/* ---- the mark stack ---- */
-
-static RC_NOINLINE void push_slow(gc_pass *pass, void *obj)
+void rc_gc_push_slow(gc_pass *pass, void *obj)
 {
     size_t cap = pass->stack_cap ? pass->stack_cap * 2 : 1024;
     void **grown = rc_sys_realloc(pass->heap, pass->stack, cap * sizeof *grown);
@@ -105,12 +67,24 @@ static RC_NOINLINE void push_slow(gc_pass *pass, void *obj)
     pass->stack[pass->stack_len++] = obj;
 }
 
-static inline void push(gc_pass *pass, void *obj)
+bool rc_gc_unreach_grow(gc_pass *pass)
 {
-    if (RC_LIKELY(pass->stack_len < pass->stack_cap))
-        pass->stack[pass->stack_len++] = obj;
-    else
-        push_slow(pass, obj);
+    size_t cap = pass->unreach_cap ? pass->unreach_cap * 2 : 256;
+    void **grown = rc_sys_realloc(pass->heap, pass->unreach, cap * sizeof *grown);
+    if (!grown)
+        return false;
+    pass->unreach = grown;
+    pass->unreach_cap = cap;
+    return true;
+}
+
+void rc_gc_count_wrapped(const void *obj)
+{
+    const rc_object_head *head = rc_head_of(obj);
+    rc_fatal("object %p of type %s has a reference count too small for the "
+             "references traverse reports: a traverse visits a reference its "
+             "object does not own",
+             obj, head->type->name ? head->type->name : "?");
 }
 
 /* ---- subtract, mark, restore: generic in the membership test ---- */
@@ -137,78 +111,25 @@ static inline void mark_child(gc_pass *pass, void *child, gc_member_fn member)
     if (!(head->gc_bits & RC_MARK)) {
         head->gc_bits |= RC_MARK;
         pass->marked++;
-        push(pass, child);
+        rc_gc_push(pass, child);
     }
-}
-
-static void subtract_child_s(gc_pass *pass, void *child) { subtract_child(pass, child, in_set); }
-static void mark_child_s(gc_pass *pass, void *child) { mark_child(pass, child, in_set); }
-
-/* In scan mode (full collections), edges of S are applied late: each
- * child's header is prefetched when its edge is visited and read when the
- * edge leaves the ring, RING_SIZE edges later. The right children of a
- * depth-first-built tree lie far from their parents, and waiting for each
- * miss in turn made a full collection of a large tree several times slower
- * than of a chain. When within a pass an edge is applied does not matter,
- * only that all are: each pass drains the ring before the next begins. */
-static inline void defer_edge(gc_pass *pass, void *child, gc_object_fn apply)
-{
-    __builtin_prefetch(rc_head_of(child), 1, 3);
-    unsigned at = (pass->ring_pos + pass->ring_len) & (RING_SIZE - 1);
-    if (pass->ring_len < RING_SIZE) {
-        pass->ring[at] = child;
-        pass->ring_len++;
-        return;
-    }
-    void *oldest = pass->ring[pass->ring_pos]; /* at == ring_pos: full */
-    pass->ring[at] = child;
-    pass->ring_pos = (pass->ring_pos + 1) & (RING_SIZE - 1);
-    apply(pass, oldest);
-}
-
-/* Applies the oldest waiting edge; false if none waits. */
-static inline bool apply_one(gc_pass *pass, gc_object_fn apply)
-{
-    if (!pass->ring_len)
-        return false;
-    void *oldest = pass->ring[pass->ring_pos];
-    pass->ring_pos = (pass->ring_pos + 1) & (RING_SIZE - 1);
-    pass->ring_len--;
-    apply(pass, oldest);
-    return true;
 }
 
 static void visit_subtract_s(void *slot, void *arg)
 {
     void *child = *(void **)slot;
     if (child)
-        defer_edge(arg, child, subtract_child_s);
+        subtract_child(arg, child, rc_gc_in_set);
 }
 
 static void visit_mark_s(void *slot, void *arg)
 {
     void *child = *(void **)slot;
     if (child)
-        defer_edge(arg, child, mark_child_s);
+        mark_child(arg, child, rc_gc_in_set);
 }
 
-/* Young collections apply each edge at once: their objects were made or
- * examined recently and are mostly in cache, where the ring only costs. */
-static void visit_subtract_young(void *slot, void *arg)
-{
-    void *child = *(void **)slot;
-    if (child)
-        subtract_child(arg, child, in_set);
-}
-
-static void visit_mark_young(void *slot, void *arg)
-{
-    void *child = *(void **)slot;
-    if (child)
-        mark_child(arg, child, in_set);
-}
-
-static void visit_restore_s(void *slot, void *arg) { restore_edge(slot, arg, in_set); }
+void rc_gc_visit_restore(void *slot, void *arg) { restore_edge(slot, arg, rc_gc_in_set); }
 
 static void visit_subtract_u(void *slot, void *arg)
 {
@@ -226,20 +147,15 @@ static void visit_mark_u(void *slot, void *arg)
         mark_child(arg, child, in_unreachable);
 }
 
-/* Scans obj (marked) and everything the depth-first walk reaches. Only
- * visit_mark_s defers edges; for every other visitor the ring stays empty. */
+/* Scans obj (marked) and everything the depth-first walk reaches. */
 static inline void scan_marked(gc_pass *pass, void *obj, rc_visit_fn visit_mark)
 {
     rc_head_of(obj)->gc_bits |= RC_SCANNED;
-    traverse(obj, visit_mark, pass);
-    for (;;) {
-        if (pass->stack_len) {
-            void *next = pass->stack[--pass->stack_len];
-            rc_head_of(next)->gc_bits |= RC_SCANNED;
-            traverse(next, visit_mark, pass);
-        } else if (!apply_one(pass, mark_child_s)) {
-            break;
-        }
+    rc_gc_traverse(obj, visit_mark, pass);
+    while (pass->stack_len) {
+        void *next = pass->stack[--pass->stack_len];
+        rc_head_of(next)->gc_bits |= RC_SCANNED;
+        rc_gc_traverse(next, visit_mark, pass);
     }
 }
 
@@ -263,42 +179,21 @@ static inline void rescan_if_unscanned(gc_pass *pass, void *obj, rc_visit_fn vis
 static inline void restore_if_unmarked(gc_pass *pass, void *obj, rc_visit_fn visit_restore)
 {
     if (!(rc_head_of(obj)->gc_bits & RC_MARK))
-        traverse(obj, visit_restore, pass);
+        rc_gc_traverse(obj, visit_restore, pass);
 }
 
-/* A count still above half the range after subtracting went below zero:
- * some traverse visits a reference its object does not own (CPython's
- * debug build stops on "refcount is too small" the same way). Counts
- * recover (they are unsigned), but the caller's program is wrong. */
-static void check_not_wrapped(const void *obj)
-{
-    const rc_object_head *head = rc_head_of(obj);
-    if (RC_CHECKS >= 1 && RC_UNLIKELY(head->refcnt > (UINT32_MAX >> 1)))
-        rc_fatal("object %p of type %s has a reference count too small for the "
-                 "references traverse reports: a traverse visits a reference its "
-                 "object does not own",
-                 obj, head->type->name ? head->type->name : "?");
-}
-
-static void subtract_s(gc_pass *pass, void *obj) { traverse(obj, visit_subtract_s, pass); }
+static void subtract_s(gc_pass *pass, void *obj) { rc_gc_traverse(obj, visit_subtract_s, pass); }
 static void mark_root_s(gc_pass *pass, void *obj)
 {
-    check_not_wrapped(obj);
+    rc_gc_check_not_wrapped(obj);
     mark_if_root(pass, obj, visit_mark_s);
 }
 static void rescan_s(gc_pass *pass, void *obj) { rescan_if_unscanned(pass, obj, visit_mark_s); }
-static void subtract_young(gc_pass *pass, void *obj) { traverse(obj, visit_subtract_young, pass); }
-static void mark_root_young(gc_pass *pass, void *obj)
+static void restore_s(gc_pass *pass, void *obj)
 {
-    check_not_wrapped(obj);
-    mark_if_root(pass, obj, visit_mark_young);
+    restore_if_unmarked(pass, obj, rc_gc_visit_restore);
 }
-static void rescan_young(gc_pass *pass, void *obj)
-{
-    rescan_if_unscanned(pass, obj, visit_mark_young);
-}
-static void restore_s(gc_pass *pass, void *obj) { restore_if_unmarked(pass, obj, visit_restore_s); }
-static void subtract_u(gc_pass *pass, void *obj) { traverse(obj, visit_subtract_u, pass); }
+static void subtract_u(gc_pass *pass, void *obj) { rc_gc_traverse(obj, visit_subtract_u, pass); }
 static void mark_root_u(gc_pass *pass, void *obj) { mark_if_root(pass, obj, visit_mark_u); }
 static void rescan_u(gc_pass *pass, void *obj) { rescan_if_unscanned(pass, obj, visit_mark_u); }
 static void restore_u(gc_pass *pass, void *obj) { restore_if_unmarked(pass, obj, visit_restore_u); }
@@ -306,14 +201,15 @@ static void restore_u(gc_pass *pass, void *obj) { restore_if_unmarked(pass, obj,
 /* ---- enumerating S and U ----
  * each_in_span / each_in_lists are inlined into each step below with a
  * constant fn, so the per-object call is direct: one small driver per step
- * instead of an indirect call per object per step. */
+ * instead of an indirect call per object per step. A young collection
+ * scans pools only when its lists cannot be trusted (young_overflow). */
 
 static inline void each_in_span(const rc_block_span *span, gc_pass *pass, gc_object_fn fn)
 {
     char *block = span->first;
     for (size_t i = 0; i < span->count; i++, block += span->stride) {
         void *obj = rc_block_object(block);
-        if (in_set(obj, pass->gen))
+        if (rc_gc_in_set(obj, pass->gen))
             fn(pass, obj);
     }
 }
@@ -353,9 +249,9 @@ typedef struct gc_step {
     void (*lists)(gc_pass *pass); /* the step over the young lists */
 } gc_step;
 
-static void lists_subtract(gc_pass *pass) { each_in_lists(pass, subtract_young); }
-static void lists_mark_roots(gc_pass *pass) { each_in_lists(pass, mark_root_young); }
-static void lists_rescan(gc_pass *pass) { each_in_lists(pass, rescan_young); }
+static void lists_subtract(gc_pass *pass) { each_in_lists(pass, subtract_s); }
+static void lists_mark_roots(gc_pass *pass) { each_in_lists(pass, mark_root_s); }
+static void lists_rescan(gc_pass *pass) { each_in_lists(pass, rescan_s); }
 static void lists_restore(gc_pass *pass) { each_in_lists(pass, restore_s); }
 
 static const gc_step step_subtract = {span_subtract, lists_subtract};
@@ -398,55 +294,17 @@ static void mark_unreachable(gc_pass *pass)
     mark_until_done(pass, unreachable_mark_roots, unreachable_rescan);
 }
 
-/* ---- classify S ---- */
+/* ---- classify S (young collections) ---- */
 
-static bool append_unreachable(gc_pass *pass, void *obj)
-{
-    if (pass->unreach_len == pass->unreach_cap) {
-        size_t cap = pass->unreach_cap ? pass->unreach_cap * 2 : 256;
-        void **grown = rc_sys_realloc(pass->heap, pass->unreach, cap * sizeof *grown);
-        if (!grown)
-            return false;
-        pass->unreach = grown;
-        pass->unreach_cap = cap;
-    }
-    pass->unreach[pass->unreach_len++] = obj;
-    return true;
-}
-
-/* Gives obj its generation after this collection. The young objects of S
- * are in no list (detached at the start), except in a scan of generations
- * 0..1 forced by young_overflow. A full collection has examined its
- * survivors: they no longer count as pending. */
+/* Gives obj its generation after this collection. The objects of S are in
+ * no list (detached at the start), except in a scan forced by
+ * young_overflow. */
 static inline void settle(gc_pass *pass, void *obj, unsigned gen)
 {
-    if (pass->gen == 2) {
-        rc_track_settle_old(pass->heap, obj);
-        return;
-    }
     if (!pass->scan_mode)
         rc_track_place(pass->heap, obj, gen);
     else if (rc_gen_of(rc_head_of(obj)) != gen)
         rc_track_move(pass->heap, obj, gen);
-}
-
-/* Notes what the later steps will have to do for obj, a member of U. */
-static inline void note_unreachable(gc_pass *pass, uint32_t bits, const rc_type *type)
-{
-    pass->u_bits |= bits;
-    pass->u_type_flags |= type->flags;
-    pass->any_finalizers |= type->finalize && !(bits & RC_FINALIZED);
-}
-
-/* Whether U holds weak references or objects weakly referenced. */
-static bool any_weakrefs(const gc_pass *pass)
-{
-    return (pass->u_bits & RC_WEAKREFS) || (pass->u_type_flags & RC_TYPE_INTERNAL_WEAKREF);
-}
-
-static bool any_legacy(const gc_pass *pass)
-{
-    return (pass->u_type_flags & RC_TYPE_LEGACY_FINALIZE) != 0;
 }
 
 /* An unreachable object joins U, held by one extra reference (the hold)
@@ -456,8 +314,8 @@ static void classify(gc_pass *pass, void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
     if (!(head->gc_bits & RC_MARK)) {
-        if (append_unreachable(pass, obj)) {
-            note_unreachable(pass, head->gc_bits, head->type);
+        if (rc_gc_append_unreachable(pass, obj)) {
+            rc_gc_note_unreachable(pass, head->gc_bits, head->type);
             head->gc_bits |= RC_UNREACHABLE;
             head->refcnt++;
             settle(pass, obj, 2);
@@ -476,63 +334,6 @@ static void span_classify(const rc_block_span *span, void *arg)
 }
 static void lists_classify(gc_pass *pass) { each_in_lists(pass, classify); }
 static const gc_step step_classify = {span_classify, lists_classify};
-
-/* In a full collection classifying changes no object's membership of S
- * (every generation goes to 2), so restore and classify share one pass, and
- * restoring the garbage can wait: it keeps its internal references
- * subtracted (restore_skipped), and if nothing in U needs user code or exact
- * counts it is cleared without dropping them (collect_simple_garbage);
- * otherwise restore_unreachable puts them back before anything reads them.
- * A survivor is restored as it is found: marked ones were restored by the
- * marking, and garbage that does not fit in U survives with its own edges
- * added back here. The notes on U are gathered as the bits of its members
- * (see simple_garbage). */
-static void restore_classify(gc_pass *pass, void *obj)
-{
-    rc_object_head *head = rc_head_of(obj);
-    rc_track_settle_old(pass->heap, obj);
-    uint32_t bits = head->gc_bits;
-    if (!(bits & RC_MARK) && append_unreachable(pass, obj)) {
-        head->gc_bits = bits | RC_UNREACHABLE;
-        head->refcnt++;
-        note_unreachable(pass, bits, head->type);
-        pass->restore_skipped = true;
-        return;
-    }
-    head->gc_bits = bits & ~(RC_MARK | RC_SCANNED);
-    pass->survivors++;
-    if (!(bits & RC_MARK)) {
-        pass->unreach_overflow = true;
-        traverse(obj, visit_restore_s, pass);
-    }
-}
-
-static void restore_one(gc_pass *pass, void *obj) { traverse(obj, visit_restore_s, pass); }
-
-/* Gives back, after a full collection's restore_classify, the counts its
- * garbage kept subtracted. */
-static void restore_unreachable(gc_pass *pass)
-{
-    if (pass->restore_skipped)
-        each_unreachable(pass, restore_one);
-    pass->restore_skipped = false;
-}
-
-/* Whether U is simple garbage, with the restore skipped: nothing in it needs
- * user code or exact counts (no finalizer to run, no weak reference to it
- * or in it, no legacy finalizer, no SAVEALL), and nothing reachable was
- * left out of U. */
-static bool simple_garbage(const gc_pass *pass)
-{
-    return pass->restore_skipped && !any_weakrefs(pass) && !any_legacy(pass) &&
-           !pass->any_finalizers && !pass->unreach_overflow &&
-           !(pass->heap->gc.debug & RC_GC_DEBUG_SAVEALL);
-}
-
-static void span_restore_classify(const rc_block_span *span, void *arg)
-{
-    each_in_span(span, arg, restore_classify);
-}
 
 /* Whether marking reached all of S (known in list mode only: the lists'
  * live entries are S). Then no count needs restoring. */
@@ -613,18 +414,15 @@ static void untrack_acyclic(gc_pass *pass)
     }
 }
 
-/* Finds the unreachable of S (into pass->unreach) and settles survivors. */
-static void find_unreachable(gc_pass *pass)
+/* Finds the unreachable of a young S (into pass->unreach) and settles
+ * survivors. */
+static void find_unreachable_young(gc_pass *pass)
 {
     if (!pass->scan_mode)
         untrack_acyclic(pass);
     run_step(pass, &step_subtract);
-    while (apply_one(pass, subtract_child_s)) {
-    }
     mark_set(pass);
-    if (pass->gen == 2 && pass->scan_mode) {
-        rc_alloc_object_spans(pass->heap, span_restore_classify, pass);
-    } else if (all_marked(pass)) { /* nothing to restore, all survive */
+    if (all_marked(pass)) { /* nothing to restore, all survive */
         promote_all(pass);
     } else {
         run_step(pass, &step_restore);
@@ -665,7 +463,7 @@ static void visit_mark_plain(void *slot, void *arg)
     rc_object_head *head = rc_head_of(child);
     if (!(head->gc_bits & RC_MARK)) {
         head->gc_bits |= RC_MARK;
-        push(pass, child);
+        rc_gc_push(pass, child);
     }
 }
 
@@ -860,7 +658,7 @@ static void start_pass(gc_pass *pass, rc_heap *heap, unsigned gen)
     *pass = (gc_pass){.heap = heap, .gen = gen, .next_gen = gen < 2 ? gen + 1 : 2};
     pass->scan_mode = gen == 2 || heap->objects.young_overflow;
     if (gen == 2) {
-        rc_track_detach_all_young(heap); /* all of them are re-placed */
+        rc_track_detach_all_young(heap); /* collect_full.c settles them all */
     } else if (pass->scan_mode) {
         /* every young object of S is re-placed below: lists can be trusted
          * again unless generation 1 is left out of S */
@@ -874,59 +672,32 @@ static void start_pass(gc_pass *pass, rc_heap *heap, unsigned gen)
     take_scratch(pass);
 }
 
-/* ---- simple garbage ---- */
-
-/* Clears a slot of simple garbage. A reference to a member of S was
- * subtracted and never restored, so it is only forgotten; a reference to
- * anything outside S is dropped (which may free it). */
-static void visit_clear_subtracted(void *slot, void *arg)
+/* Finds U. True if that ended the collection: a full collection's garbage
+ * that needed no user code is freed already. */
+static bool find_unreachable(gc_pass *pass)
 {
-    gc_pass *pass = arg;
-    void *child = *(void **)slot;
-    if (!child)
-        return;
-    *(void **)slot = NULL;
-    if (!in_set(child, pass->gen))
-        rc_decref(child);
-}
-
-static void clear_subtracted(gc_pass *pass, void *obj)
-{
-    traverse(obj, visit_clear_subtracted, pass);
-}
-
-/* Every member of U now holds only the hold: freed directly. */
-static void release_simple(gc_pass *pass, void *obj)
-{
-    rc_object_head *head = rc_head_of(obj);
-    head->gc_bits &= ~RC_GC_TEMP_BITS;
-    RC_ASSERT(head->refcnt == 1);
-    if (RC_LIKELY(head->refcnt == 1))
-        rc_object_release_cleared(pass->heap, obj);
-    else
-        rc_decref(obj);
-}
-
-/* A full collection whose garbage needs no user code: two traversals of
- * each garbage object (subtract, clear) instead of four. */
-static rc_gc_result collect_simple_garbage(gc_pass *pass)
-{
-    rc_gc_result result = {pass->unreach_len, 0, pass->survivors};
-    print_found(pass);
-    each_unreachable(pass, clear_subtracted);
-    each_unreachable(pass, release_simple);
-    return_scratch(pass);
-    return result;
+    if (pass->gen < 2) {
+        find_unreachable_young(pass);
+        return false;
+    }
+    rc_gc_find_unreachable_full(pass);
+    if (rc_gc_simple_garbage(pass)) {
+        rc_gc_free_simple_garbage(pass);
+        return true;
+    }
+    rc_gc_full_take_unreachable(pass);
+    return false;
 }
 
 rc_gc_result rc_gc_collect_heap(rc_heap *heap, unsigned gen)
 {
     gc_pass pass;
     start_pass(&pass, heap, gen);
-    find_unreachable(&pass);
-    if (simple_garbage(&pass))
-        return collect_simple_garbage(&pass);
-    restore_unreachable(&pass);
+    if (find_unreachable(&pass)) {
+        rc_gc_result result = {pass.unreach_len, 0, pass.survivors};
+        return_scratch(&pass);
+        return result;
+    }
     /* Garbage left out of U is alive to this collection and may refer into
      * U: what it reaches there survives too, intact, as if resurrected, so
      * that no finalizer ever sees a cleared object. */
@@ -936,7 +707,7 @@ rc_gc_result rc_gc_collect_heap(rc_heap *heap, unsigned gen)
     rc_gc_result result = {0, pass.uncollectable, pass.survivors};
     print_found(&pass);
     /* From here on user code may run; U is held. */
-    if (any_weakrefs(&pass))
+    if (rc_gc_any_weakrefs(&pass))
         pass.user_code_ran =
             heap->hooks.clear_weakrefs_unreachable(heap, pass.unreach, pass.unreach_len);
     if (pass.any_finalizers)

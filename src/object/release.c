@@ -27,6 +27,7 @@
 #include "object_internal.h"
 #include "../alloc/debug_guard.h"
 #include "../alloc/object_block.h"
+#include "object_free.h"
 
 enum { LINK_HIGH_SHIFT = 20 };
 
@@ -106,16 +107,6 @@ void rc_release_visit(void *slot, void *arg)
     }
 }
 
-/* The end of every death: the block goes back to the allocator, unless the
- * type keeps it on a free list (RC_TYPE_INTERNAL_RECYCLE, recycle.c). The
- * header reads refcnt 0 and gc_bits 0 (but RC_LARGE). */
-static inline void free_dead(rc_heap *heap, void *obj, const rc_type *type, bool large)
-{
-    if (RC_UNLIKELY(type->flags & RC_TYPE_INTERNAL_RECYCLE) && heap->hooks.recycle(heap, obj))
-        return;
-    rc_alloc_free_object(heap, rc_head_of(obj), large);
-}
-
 static RC_NOINLINE void release_loop(rc_heap *heap)
 {
     rc_object_state *state = &heap->objects;
@@ -134,7 +125,7 @@ static RC_NOINLINE void release_loop(rc_heap *heap)
         }
         if (type->destroy)
             type->destroy(obj);
-        free_dead(heap, obj, type, large);
+        rc_object_free_dead(heap, obj, type, large);
     }
     state->releasing = false;
 }
@@ -275,7 +266,7 @@ void rc_object_release_cleared(rc_heap *heap, void *obj)
     if (type->destroy)
         type->destroy(obj);
     head->gc_bits &= RC_LARGE; /* a small block's first 8 bytes are now 0 */
-    free_dead(heap, obj, type, large);
+    rc_object_free_dead(heap, obj, type, large);
 }
 
 bool rc_object_is_releasing(rc_heap *heap) { return heap->objects.releasing; }
