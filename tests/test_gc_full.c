@@ -26,6 +26,7 @@
  * Usage: test_gc_full [seed]. Automatic collection is off.
  */
 #include "faults.h"
+#include "rng.h"
 
 /* ---- objects: K references, an id, a body of any size ---- */
 
@@ -479,17 +480,6 @@ enum { GN = 6000, CLUSTER = 16 };
 static GNode *gptr[GN];
 static int gedge[GN][K], gext[GN];
 static bool galive[GN], gfin[GN];
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * UINT64_C(2685821657736338717);
-}
-
-static int rnd(int n) { return (int)(rng() % (uint64_t)n); }
 
 static void g_make(int i, bool finalizers)
 {

@@ -30,6 +30,7 @@
  * Usage: test_gc_stress [seed [scale]]: operations = 50000 * scale.
  * Automatic collection is off: only the test's collections run. */
 #include "check.h"
+#include "rng.h"
 
 #include <reclaim.h>
 
@@ -263,20 +264,6 @@ static long m_collect(int g)
     n_collected += (size_t)n_dying;
     return n_dying;
 }
-
-/* ---- random numbers: xorshift64* ---- */
-
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * UINT64_C(2685821657736338717);
-}
-
-static int rnd(int n) { return (int)(rng() % (uint64_t)n); }
 
 static int random_alive(void) { return alive_ids[rnd(n_alive)]; }
 
