@@ -1,8 +1,9 @@
 /* test_gc_untrack.c: objects of RC_TYPE_IMMUTABLE_REFS types (tuples among
  * them) leave the collector in the first young collection that finds every
  * reference they hold leading to objects that can never be tracked, as
- * CPython untracks tuples; objects that could be part of a cycle stay
- * tracked, and nothing is freed early. */
+ * CPython untracks tuples, except the newest object until the program
+ * allocates again (its references may still be coming); objects that could
+ * be part of a cycle stay tracked, and nothing is freed early. */
 #include "check.h"
 #include "nodes.h"
 
@@ -47,6 +48,34 @@ static size_t tracked_objects(void)
     return n;
 }
 
+/* The program allocates again (a tracked object, at once dropped): the
+ * newest object's references are all stored, and collections may untrack
+ * it. */
+static void next_birth(void) { rc_decref(rc_list_new()); }
+
+/* The newest object waits for the next birth: a collection before it leaves
+ * the object tracked (its references may still be coming), the first young
+ * collection after it untracks it. */
+static void test_newest_waits_for_next_birth(void)
+{
+    rc_gc_collect(2);
+    void *t = rc_tuple_pack(1, rc_int_new(7)); /* small ints are immortal */
+    CHECK_EQ(rc_gc_collect(0), 0);
+    CHECK(rc_gc_is_tracked(t)); /* now in generation 1 */
+    next_birth();
+    CHECK(rc_gc_is_tracked(t));
+    CHECK_EQ(rc_gc_collect(1), 0);
+    CHECK(!rc_gc_is_tracked(t));
+    rc_decref(t);
+}
+
+static size_t young_collections(void)
+{
+    rc_gc_stats stats[RC_GC_GENERATIONS];
+    rc_gc_get_stats(stats);
+    return stats[0].collections;
+}
+
 static void test_tuple_of_atoms_untracked(void)
 {
     rc_gc_collect(2);
@@ -55,6 +84,7 @@ static void test_tuple_of_atoms_untracked(void)
     rc_decref(s);
     rc_decref(i);
     CHECK(rc_gc_is_tracked(t));
+    next_birth();
     CHECK_EQ(rc_gc_collect(0), 0);
     CHECK(!rc_gc_is_tracked(t));
     CHECK_EQ(tracked_objects(), 0);
@@ -88,6 +118,7 @@ static void test_nested_tuples_leave_in_one_collection(void)
     rc_decref(inner);
     rc_decref(middle);
     CHECK_EQ(tracked_objects(), 3);
+    next_birth();
     CHECK_EQ(rc_gc_collect(0), 0);
     CHECK(!rc_gc_is_tracked(inner));
     CHECK(!rc_gc_is_tracked(middle));
@@ -101,7 +132,13 @@ static void test_tree_untracked_and_freed(void)
     counters_reset();
     rc_gc_collect(2);
     Node *tree = frozen_tree(10); /* 2047 nodes */
+    next_birth();
+    /* the automatic collection in the birth of the 2001st node (post-order:
+     * at depth 8) left it tracked, now in generation 1, and so its 8
+     * ancestors in generation 0 */
     CHECK_EQ(rc_gc_collect(0), 0);
+    CHECK_EQ(tracked_objects(), 9);
+    CHECK_EQ(rc_gc_collect(1), 0);
     CHECK_EQ(tracked_objects(), 0);
     CHECK(!rc_gc_is_tracked(tree));
     CHECK_EQ(node_destroyed, 0);
@@ -132,6 +169,7 @@ static void test_untracked_type_referent(void)
     rc_gc_collect(2);
     void *leaf = rc_new(&leaf_type);
     Node *holder = frozen_new(leaf, NULL);
+    next_birth();
     CHECK_EQ(rc_gc_collect(0), 0);
     CHECK(!rc_gc_is_tracked(holder));
     rc_decref(holder);
@@ -146,10 +184,12 @@ static void test_parent_waits_for_child(void)
     counters_reset();
     rc_gc_collect(2);
     Node *child = frozen_new(NULL, NULL);
+    next_birth();
     CHECK_EQ(rc_gc_collect(0), 0);
     CHECK(!rc_gc_is_tracked(child));
     Node *parent = frozen_new(child, NULL);
     CHECK_EQ(rc_gc_track(child), 0); /* now after parent in generation 0 */
+    next_birth();
     CHECK_EQ(rc_gc_collect(0), 0);
     CHECK(rc_gc_is_tracked(parent)); /* child was tracked when parent was seen */
     CHECK(!rc_gc_is_tracked(child));
@@ -157,6 +197,29 @@ static void test_parent_waits_for_child(void)
     CHECK(!rc_gc_is_tracked(parent));
     rc_decref(parent);
     CHECK_EQ(node_destroyed, 2);
+}
+
+/* A collection that runs during a tuple's birth (its count passed the
+ * threshold) finds the tuple still empty: it must not untrack it then, for
+ * its items are stored after. Here the item is a list that the tuple then
+ * joins: a cycle the collector must see. */
+static void test_collection_at_birth_keeps_newborn(void)
+{
+    rc_gc_collect(2);
+    size_t saved[RC_GC_GENERATIONS];
+    rc_gc_get_threshold(saved);
+    rc_gc_set_threshold(1, saved[1], saved[2]);
+    void *list = rc_list_new(); /* count 1 */
+    size_t before = young_collections();
+    void *t = rc_tuple_pack(1, list); /* count 2 > 1: collects during the birth */
+    CHECK_EQ(young_collections(), before + 1);
+    rc_gc_set_threshold(saved[0], saved[1], saved[2]);
+    CHECK(rc_gc_is_tracked(t));
+    CHECK_EQ(rc_list_append(list, t), 0);
+    rc_decref(t);
+    rc_decref(list);
+    CHECK_EQ(rc_gc_collect(2), 2);
+    CHECK_EQ(tracked_objects(), 0);
 }
 
 /* A type that breaks its promise (a reference stored after a collection
@@ -167,6 +230,7 @@ static void test_broken_promise_leaks_safely(void)
     counters_reset();
     rc_gc_collect(2);
     Node *frozen = frozen_new(NULL, NULL);
+    next_birth();
     CHECK_EQ(rc_gc_collect(0), 0);
     CHECK(!rc_gc_is_tracked(frozen));
     Node *mutable = node_new(2);
@@ -193,6 +257,7 @@ static void test_cycle_holding_acyclic(void)
     rc_assign(&x->a, y);
     rc_assign(&y->a, x);
     x->b = frozen_tree(3); /* 15 nodes, x owns the root */
+    next_birth();
     rc_decref(x);
     rc_decref(y);
     CHECK_EQ(rc_gc_collect(0), 2);
@@ -202,6 +267,7 @@ static void test_cycle_holding_acyclic(void)
 int main(void)
 {
     test_tuple_of_atoms_untracked();
+    test_newest_waits_for_next_birth();
     test_tuple_of_list_stays_tracked();
     test_nested_tuples_leave_in_one_collection();
     test_tree_untracked_and_freed();
@@ -210,5 +276,6 @@ int main(void)
     test_parent_waits_for_child();
     test_broken_promise_leaks_safely();
     test_cycle_holding_acyclic();
+    test_collection_at_birth_keeps_newborn();
     return check_report();
 }

@@ -68,7 +68,9 @@ enum {
      * that can never be tracked (types without traverse, or untracked
      * objects of an RC_TYPE_IMMUTABLE_REFS type) can never be part of a
      * cycle: a young collection stops tracking it, as CPython untracks
-     * tuples, so that later collections do not examine it. Objects built
+     * tuples, so that later collections do not examine it (the newest
+     * object waits until the program makes another tracked object: its
+     * references may still be coming). Objects built
      * children first leave the collector in the first collection that sees
      * them, a whole tree at once. A type that breaks the promise (stores a
      * reference later) may leak a cycle through such an object; it is never

@@ -370,7 +370,9 @@ static void promote_all(gc_pass *pass)
  * collection untracks it before examining S, so no later step or
  * collection looks at it again. It holds no reference to a member of S, so
  * leaving it out changes no other object's count. The lists are in
- * allocation order, so a tree built children first leaves in one walk. */
+ * allocation order, so a tree built children first leaves in one walk.
+ * The newest object stays (newest_immutable): its references may still be
+ * coming, as when this collection runs in its birth. */
 
 /* Whether obj is or may become tracked (CPython's _PyObject_GC_MAY_BE_TRACKED). */
 static inline bool may_be_tracked(const void *obj)
@@ -401,11 +403,12 @@ static inline bool is_acyclic(void *obj)
 
 static void untrack_acyclic(gc_pass *pass)
 {
+    const void *newest = pass->heap->objects.newest_immutable;
     for (unsigned l = pass->nlists; l-- > 0;) { /* older objects first */
         rc_track_list *list = &pass->lists[l];
         for (uint32_t i = 0; i < list->len; i++) {
             void *obj = list->items[i];
-            if (obj && is_acyclic(obj)) {
+            if (obj && obj != newest && is_acyclic(obj)) {
                 list->items[i] = NULL;
                 list->holes++;
                 rc_track_forget_detached(obj);

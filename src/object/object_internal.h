@@ -241,7 +241,8 @@ static inline void rc_object_zero_body(void *obj, size_t body_bytes, uint32_t gc
 /* The birth of an object in a block just taken for it (by rc_new or from a
  * free list): refcount 1, gc_bits as given (RC_LARGE or 0), the body's
  * body_bytes zeroed, tracked in generation 0 and counted if type has
- * traverse, which may run the automatic collection. Returns the object. */
+ * traverse, which may run the automatic collection (which leaves the
+ * newborn tracked: its references come after). Returns the object. */
 static inline void *rc_object_birth(rc_heap *heap, rc_object_head *head, const rc_type *type,
                                     size_t body_bytes, uint32_t gc_bits)
 {
@@ -252,6 +253,7 @@ static inline void *rc_object_birth(rc_heap *heap, rc_object_head *head, const r
     rc_object_zero_body(obj, body_bytes, gc_bits);
     if (type->traverse) {
         rc_track_new(heap, obj);
+        heap->objects.newest_immutable = type->flags & RC_TYPE_IMMUTABLE_REFS ? obj : NULL;
         if (RC_UNLIKELY(++heap->objects.count0 > heap->objects.collect_at))
             heap->hooks.collect_due(heap);
     }

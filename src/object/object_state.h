@@ -64,6 +64,10 @@ typedef struct rc_object_state {
     size_t old_pending;
     size_t count0;
     size_t collect_at;
+    /* The newest object, if its type is RC_TYPE_IMMUTABLE_REFS (else
+     * NULL): its references may still be coming (until the program next
+     * allocates), so no collection untracks it. Compared, never read. */
+    void *newest_immutable;
     bool young_overflow;
     bool releasing; /* the release loop is running */
     /* The release stack (release.c): its top part in release_buffer[0..
