@@ -17,12 +17,13 @@
 
 #include <stdarg.h>
 
-#define RC_INTERNAL     __attribute__((visibility("hidden")))
-#define RC_LIKELY(x)    __builtin_expect(!!(x), 1)
-#define RC_UNLIKELY(x)  __builtin_expect(!!(x), 0)
-#define RC_NOINLINE     __attribute__((noinline))
-#define RC_NORETURN     __attribute__((noreturn))
-#define RC_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define RC_INTERNAL      __attribute__((visibility("hidden")))
+#define RC_LIKELY(x)     __builtin_expect(!!(x), 1)
+#define RC_UNLIKELY(x)   __builtin_expect(!!(x), 0)
+#define RC_NOINLINE      __attribute__((noinline))
+#define RC_ALWAYS_INLINE inline __attribute__((always_inline))
+#define RC_NORETURN      __attribute__((noreturn))
+#define RC_PRINTF(f, a)  __attribute__((format(printf, f, a)))
 
 /* Sets the calling thread's rc_last_error() message; returns code. */
 RC_INTERNAL int rc_set_error(int code, const char *fmt, ...) RC_PRINTF(2, 3);

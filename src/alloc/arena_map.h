@@ -51,8 +51,9 @@ static inline size_t rc_arena_map_slot(uintptr_t address)
     return (address >> RC_MAP_GRANULE_BITS) & (RC_MAP_LEAF_ENTRIES - 1);
 }
 
-/* The arena holding p, or NULL. Any thread, no lock. */
-static inline rc_arena *rc_arena_map_get(const void *p)
+/* The arena holding p, or NULL. Any thread, no lock. Always inline: it is
+ * on every death's path, where a call costs a third of it. */
+static RC_ALWAYS_INLINE rc_arena *rc_arena_map_get(const void *p)
 {
     rc_map_leaf *leaf = rc_arena_map_leaf((uintptr_t)p);
     if (RC_UNLIKELY(leaf == NULL))

@@ -296,6 +296,16 @@ static void mark_unreachable(gc_pass *pass)
 
 /* ---- classify S (young collections) ---- */
 
+/* The generation a survivor of a young collection goes to: the next one,
+ * but for the newest object if it waits for its references
+ * (newest_immutable): it stays in generation 0, so that the next young
+ * collection, which finds it settled, untracks it (and what was built on
+ * it) rather than a collection of an older generation. */
+static inline unsigned survivor_gen(const gc_pass *pass, const void *obj)
+{
+    return obj == pass->heap->objects.newest_immutable && pass->gen < 2 ? 0 : pass->next_gen;
+}
+
 /* Gives obj its generation after this collection. The objects of S are in
  * no list (detached at the start), except in a scan forced by
  * young_overflow. */
@@ -324,7 +334,7 @@ static void classify(gc_pass *pass, void *obj)
         pass->unreach_overflow = true;
     }
     head->gc_bits &= ~(RC_MARK | RC_SCANNED);
-    settle(pass, obj, pass->next_gen);
+    settle(pass, obj, survivor_gen(pass, obj));
     pass->survivors++;
 }
 
@@ -357,7 +367,7 @@ static void promote_all(gc_pass *pass)
             void *obj = items[i];
             if (obj) {
                 rc_head_of(obj)->gc_bits &= ~(RC_MARK | RC_SCANNED);
-                rc_track_place(pass->heap, obj, pass->next_gen);
+                rc_track_place(pass->heap, obj, survivor_gen(pass, obj));
             }
         }
         pass->survivors += pass->lists[l].len - pass->lists[l].holes;
@@ -401,19 +411,27 @@ static inline bool is_acyclic(void *obj)
     return !trackable;
 }
 
+/* Untracks the acyclic objects of the detached lists and squeezes them and
+ * the holes out, so that the steps after walk only what is left (often
+ * nothing). The survivors' index bits go stale: nothing reads them before
+ * each is given a place. */
 static void untrack_acyclic(gc_pass *pass)
 {
     const void *newest = pass->heap->objects.newest_immutable;
     for (unsigned l = pass->nlists; l-- > 0;) { /* older objects first */
         rc_track_list *list = &pass->lists[l];
+        uint32_t kept = 0;
         for (uint32_t i = 0; i < list->len; i++) {
             void *obj = list->items[i];
-            if (obj && obj != newest && is_acyclic(obj)) {
-                list->items[i] = NULL;
-                list->holes++;
+            if (!obj)
+                continue;
+            if (obj != newest && is_acyclic(obj))
                 rc_track_forget_detached(obj);
-            }
+            else
+                list->items[kept++] = obj;
         }
+        list->len = kept;
+        list->holes = 0;
     }
 }
 

@@ -541,7 +541,7 @@ static inline void release_member(gc_pass *pass, void *obj)
     if (type->destroy)
         type->destroy(obj);
     head->gc_bits = large; /* a small block's first 8 bytes are 0 */
-    rc_object_free_dead(heap, obj, type, large);
+    rc_object_free_dead(heap, obj, type, large, NULL);
 }
 
 /* Whether child, met while clearing unreach[u_kept - 1] (whose sweep_key is

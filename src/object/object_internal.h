@@ -123,7 +123,9 @@ static inline void rc_track_settle_old(rc_heap *heap, void *obj)
         heap->objects.old_pending--;
     rc_set_gen_index(head, 2, RC_INDEX_NONE);
 }
-/* Gives a detached list's buffer back for reuse (or frees it). */
+/* Gives a detached list's buffer back for reuse, with the entries placed
+ * in young[gen] since it was detached copied in, if it is larger than
+ * young[gen]'s; else frees it. */
 RC_INTERNAL void rc_track_recycle(rc_heap *heap, unsigned gen, rc_track_list *list);
 RC_INTERNAL void rc_track_fini(rc_heap *heap);
 /* Checks every invariant of object_state.h (expensive); 0 if they hold. */

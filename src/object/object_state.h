@@ -76,6 +76,9 @@ typedef struct rc_object_state {
     uint32_t release_len;
     void *release_spill;
     void *release_buffer[RC_RELEASE_BUFFER];
+    /* The arena of each object in release_buffer (its pool block's, looked
+     * up when it died, for the free), or NULL: look it up again. */
+    struct rc_arena *release_arena[RC_RELEASE_BUFFER];
 } rc_object_state;
 
 #endif

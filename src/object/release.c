@@ -18,7 +18,9 @@
  * bits 20..31 hold bits 36..47 (objects are 16-aligned, user space
  * addresses fit in 48 bits). Every object on the stack has its TRACKED bit
  * clear, so the collector never looks at it; its LARGE bit and its type
- * pointer are kept for the loop. An object in the array has refcnt 0.
+ * pointer are kept for the loop. An object in the array has refcnt 0, and
+ * beside it the arena its death found (release_arena), so that its free
+ * does not look the address up again; a spilled one is looked up again.
  *
  * Order: the children an object's release frees are taken in the order its
  * traverse visited them (see reverse_pushed), so a structure built depth
@@ -55,20 +57,26 @@ static void *spill_pop(rc_object_state *state)
     return obj;
 }
 
-static inline void release_push(rc_object_state *state, void *obj)
+static inline void release_push(rc_object_state *state, void *obj, rc_arena *arena)
 {
     if (RC_LIKELY(state->release_len < RC_RELEASE_BUFFER)) {
         rc_head_of(obj)->gc_bits &= RC_LARGE;
+        state->release_arena[state->release_len] = arena;
         state->release_buffer[state->release_len++] = obj;
         return;
     }
     spill_push(state, obj);
 }
 
-static inline void *release_pop(rc_object_state *state)
+/* The next object to release, and in *arena its arena or NULL. */
+static inline void *release_pop(rc_object_state *state, rc_arena **arena)
 {
-    if (RC_LIKELY(state->release_len > 0))
-        return state->release_buffer[--state->release_len];
+    if (RC_LIKELY(state->release_len > 0)) {
+        uint32_t top = --state->release_len;
+        *arena = state->release_arena[top];
+        return state->release_buffer[top];
+    }
+    *arena = NULL;
     return spill_pop(state);
 }
 
@@ -83,27 +91,23 @@ static inline void reverse_pushed(rc_object_state *state, uint32_t mark, const v
     if (state->release_spill != spill)
         return;
     void **lo = state->release_buffer + mark, **hi = state->release_buffer + state->release_len - 1;
+    rc_arena **alo = state->release_arena + mark, **ahi = alo + (hi - lo);
     if (hi == lo + 1) { /* two children, the common case */
         void *t = *lo;
         *lo = *hi;
         *hi = t;
+        rc_arena *a = *alo;
+        *alo = *ahi;
+        *ahi = a;
         return;
     }
-    for (; lo < hi; lo++, hi--) {
+    for (; lo < hi; lo++, hi--, alo++, ahi--) {
         void *t = *lo;
         *lo = *hi;
         *hi = t;
-    }
-}
-
-void rc_release_visit(void *slot, void *arg)
-{
-    (void)arg;
-    void **field = slot;
-    void *old = *field;
-    if (old) {
-        *field = NULL;
-        rc_decref(old);
+        rc_arena *a = *alo;
+        *alo = *ahi;
+        *ahi = a;
     }
 }
 
@@ -112,7 +116,8 @@ static RC_NOINLINE void release_loop(rc_heap *heap)
     rc_object_state *state = &heap->objects;
     state->releasing = true;
     void *obj;
-    while ((obj = release_pop(state)) != NULL) {
+    rc_arena *arena;
+    while ((obj = release_pop(state, &arena)) != NULL) {
         rc_object_head *head = rc_head_of(obj);
         const rc_type *type = head->type;
         bool large = (head->gc_bits & RC_LARGE) != 0;
@@ -125,7 +130,7 @@ static RC_NOINLINE void release_loop(rc_heap *heap)
         }
         if (type->destroy)
             type->destroy(obj);
-        rc_object_free_dead(heap, obj, type, large);
+        rc_object_free_dead(heap, obj, type, large, arena);
     }
     state->releasing = false;
 }
@@ -166,11 +171,11 @@ static inline void leave_heap(rc_heap *heap, void *obj)
         heap->hooks.clear_weakrefs(heap, obj);
 }
 
-/* Dead obj joins the release stack, and the release loop runs unless it
- * is running already (it takes obj in turn). */
-static inline void queue_release(rc_heap *heap, void *obj)
+/* Dead obj (of arena, or NULL: unknown) joins the release stack, and the
+ * release loop runs unless it is running already (it takes obj in turn). */
+static inline void queue_release(rc_heap *heap, void *obj, rc_arena *arena)
 {
-    release_push(&heap->objects, obj);
+    release_push(&heap->objects, obj, arena);
     if (!heap->objects.releasing)
         release_loop(heap);
 }
@@ -190,14 +195,14 @@ static RC_NOINLINE void object_dies_calling_out(rc_heap *heap, void *obj)
     if (type->finalize && !(head->gc_bits & RC_FINALIZED) && finalize_dying(obj, type))
         return;
     leave_heap(heap, obj);
-    queue_release(heap, obj);
+    queue_release(heap, obj, NULL);
 }
 
 /* A death. The common one (no call out) is the untracking and a push,
  * with no register saved but the frame pointer; the rest is out of line,
  * as is the release loop (inlined, its six saved registers were paid by
  * every death, most of which only push a child for the running loop). */
-static inline void object_dies(rc_heap *heap, void *obj)
+static inline void object_dies(rc_heap *heap, void *obj, rc_arena *arena)
 {
     rc_object_head *head = rc_head_of(obj);
     const rc_type *type = head->type;
@@ -206,7 +211,7 @@ static inline void object_dies(rc_heap *heap, void *obj)
         return;
     }
     leave_collector(heap, obj, type);
-    queue_release(heap, obj);
+    queue_release(heap, obj, arena);
 }
 
 /* rc_decref_slow's rare cases are out of line too, so that its common one
@@ -223,17 +228,18 @@ static RC_NORETURN RC_NOINLINE void already_dead(void *obj)
 static RC_NOINLINE void object_dies_elsewhere(rc_heap *heap, void *obj)
 {
     bool taken = rc_heap_take(heap, "rc_decref (last reference)");
-    object_dies(heap, obj);
+    object_dies(heap, obj, NULL);
     if (taken)
         rc_heap_release(heap);
 }
 
-/* obj, of heap, has just lost its last reference. */
-static inline void last_reference_dropped(rc_heap *heap, void *obj)
+/* obj, of heap (and of arena if its block is a plain pool block, else
+ * NULL), has just lost its last reference. */
+static inline void last_reference_dropped(rc_heap *heap, rc_arena *arena, void *obj)
 {
     rc_head_of(obj)->refcnt = 0;
     if (RC_LIKELY(heap == rc_thread_heap()))
-        object_dies(heap, obj);
+        object_dies(heap, obj, arena);
     else
         object_dies_elsewhere(heap, obj);
 }
@@ -241,18 +247,43 @@ static inline void last_reference_dropped(rc_heap *heap, void *obj)
 /* The same for an object whose block takes the out-of-line paths. */
 static RC_NOINLINE void out_of_line_block_dies(void *obj)
 {
-    last_reference_dropped(rc_alloc_object_owner(rc_head_of(obj), true), obj);
+    last_reference_dropped(rc_alloc_object_owner(rc_head_of(obj), true), NULL, obj);
 }
 
-void rc_decref_slow(void *obj)
+/* rc_decref_slow, inlined into rc_release_visit too: most deaths are of
+ * children, and a call there costs a tenth of the death. */
+static RC_ALWAYS_INLINE void count_reached_zero(void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
     if (RC_UNLIKELY(head->refcnt == 0))
         already_dead(obj);
-    if (RC_UNLIKELY(head->gc_bits & RC_LARGE))
+    if (RC_UNLIKELY(head->gc_bits & RC_LARGE)) {
         out_of_line_block_dies(obj);
-    else
-        last_reference_dropped(rc_alloc_object_owner(head, false), obj);
+    } else {
+        rc_arena *arena = rc_alloc_object_arena(head);
+        last_reference_dropped(rc_alloc_arena_heap(arena), arena, obj);
+    }
+}
+
+void rc_decref_slow(void *obj) { count_reached_zero(obj); }
+
+void rc_release_visit(void *slot, void *arg)
+{
+    (void)arg;
+    void **field = slot;
+    void *old = *field;
+    if (!old)
+        return;
+    *field = NULL;
+    rc_object_head *head = rc_head_of(old);
+    uint32_t count = head->refcnt;
+    if (count == RC_IMMORTAL)
+        return;
+    if (count > 1) {
+        head->refcnt = count - 1;
+        return;
+    }
+    count_reached_zero(old);
 }
 
 void rc_object_release_cleared(rc_heap *heap, void *obj)
@@ -266,7 +297,7 @@ void rc_object_release_cleared(rc_heap *heap, void *obj)
     if (type->destroy)
         type->destroy(obj);
     head->gc_bits &= RC_LARGE; /* a small block's first 8 bytes are now 0 */
-    rc_object_free_dead(heap, obj, type, large);
+    rc_object_free_dead(heap, obj, type, large, NULL);
 }
 
 bool rc_object_is_releasing(rc_heap *heap) { return heap->objects.releasing; }

@@ -17,6 +17,7 @@
 #include "../alloc/alloc.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 enum { TRACK_LIST_MIN = 256 };
 
@@ -109,7 +110,9 @@ void rc_track_detach_all_young(rc_heap *heap)
 void rc_track_recycle(rc_heap *heap, unsigned gen, rc_track_list *list)
 {
     rc_track_list *young = &heap->objects.young[gen];
-    if (young->len == 0 && young->cap < list->cap) {
+    if (young->cap < list->cap) { /* the entries placed since keep their index */
+        if (young->len > 0)
+            memcpy(list->items, young->items, young->len * sizeof *young->items);
         rc_sys_free(heap, young->items);
         young->items = list->items;
         young->cap = list->cap;
