@@ -1,8 +1,8 @@
 /* test_gc_full.c: full collections (src/gc/collect_full.c), whose search
- * sweeps the object pools arena by arena in an order of its own, marks the
- * children ahead of the sweep for the sweep to scan, suspects what it
- * passes unreached, and frees garbage that needs no user code while
- * clearing it.
+ * sweeps the object pools arena by arena in an order of its own (the
+ * allocator's list of arenas), marks the children ahead of the sweep for
+ * the sweep to scan, suspects what it passes unreached, and frees garbage
+ * that needs no user code while clearing it.
  *
  * Each case builds a heap that leans on one part of that and checks the
  * collection exactly: what it returns, every survivor's reference count,
@@ -14,15 +14,20 @@
  *     parents (edges wait in the ring); one built children first, which the
  *     sweep takes from the root down (on a heap of its own it must make no
  *     more than two system requests), and with garbage made among it;
+ *   - a chain freed and built again over the spare arenas, forwards and
+ *     backwards, which the sweep takes in the order it was made (one
+ *     system request: no suspect, no push); large blocks reached from an
+ *     arena and from each other, each scanned once;
  *   - objects reached only from objects made after them (suspects reached
- *     after all, so many that U is listed after the marking), a chain through pools freed and
- * reused in another order, large blocks and many sizes in one graph, garbage holding references to
- * survivors and to objects outside the collector;
+ *     after all, so many that U is listed after the marking), a chain
+ *     through pools freed and reused in another order, large blocks and
+ *     many sizes in one graph, garbage holding references to survivors and
+ *     to objects outside the collector;
  *   - a random graph checked against a model over many collections;
  *   - the walk of the object blocks one arena at a time;
  *   - out of memory at every request a full collection makes (mark stack,
- *     unreachable list, the sorted list of arenas: without it the sweep
- *     places nothing, every child is pushed).
+ *     unreachable list, the table of the arenas' order: without it the
+ *     sweep places nothing, every child is pushed).
  * Usage: test_gc_full [seed]. Automatic collection is off.
  */
 #include "faults.h"
@@ -121,9 +126,10 @@ static void check_settled(size_t tracked)
 
 /* ---- the arena list, shuffled ---- */
 
-/* Moves the oldest arena to the front of the heap's list (newest first):
- * the list is then in no order when it held three arenas or more, and the
- * sweep must sort it. */
+/* Moves the oldest arena to the front of the heap's list (the one last
+ * started on first): the sweep, which follows the list, then meets the
+ * objects of that arena after the ones made after them, and must still be
+ * right (it suspects them, then reaches them from behind). */
 static void shuffle_arenas(rc_heap *h)
 {
     rc_alloc_state *st = &h->alloc;
@@ -334,6 +340,76 @@ static void test_children_first_swept_from_root(void)
     rc_gc_collect(2);
     rc_heap_use(before);
     rc_heap_destroy(own);
+}
+
+/* A chain of five arenas' worth on a plain heap of its own, freed from its head
+ * (so its pools come free lowest first, its arenas one after the other)
+ * and built again over the spare arenas, forwards and backwards (each node
+ * then made before its holder: the votes turn the sweep around), four
+ * times: the allocator reuses them in the sweep's order (arena.c), so the
+ * sweep suspects and pushes nothing. Its one system request is the table
+ * of the arenas' order (U and the mark stack are never made); the counts
+ * are exact. Taken in another order, the sweep would suspect whole arenas
+ * of the chain and push them when it reached them. */
+static void test_rebuilt_chain_swept_in_order(void)
+{
+    /* plain even under RECLAIM_MALLOC=debug: a debug heap's quarantine holds
+     * freed blocks back, and so reuses them in another order */
+    rc_heap_options plain = {.struct_size = sizeof plain, .malloc_mode = RC_MALLOC_DEFAULT};
+    rc_heap *own = rc_heap_new_with(&plain), *before = rc_heap_current();
+    CHECK(own != NULL);
+    rc_heap_use(own);
+    rc_gc_disable();
+    for (int round = 0; round < 4; round++) {
+        memset(destroyed, 0, sizeof destroyed);
+        GNode *head = chain_build(CHAIN, round % 2 == 0);
+        CHECK(arena_count(own) >= 5);
+        long found;
+        CHECK_EQ(collect_requests(&found), 1);
+        CHECK_EQ(found, 0);
+        check_chain_counts(CHAIN);
+        CHECK_EQ(rc_gc_validate(own), 0);
+        rc_decref(head);
+    }
+    rc_heap_use(before);
+    rc_heap_destroy(own);
+}
+
+/* Large blocks come after the arenas in the sweep, which cannot place
+ * them: a large block reached from an arena is pushed, and so is every
+ * object reached while the sweep is on the large blocks; met later, none
+ * may be scanned again (its children's counts would be given back twice).
+ * A chain from a small node through large ones made last first (the sweep
+ * meets them first to last, after each was pushed), and a chain of large
+ * ones made last first held only at its head; exact counts, then both
+ * closed into cycles and found. */
+static void test_large_reached_once(void)
+{
+    enum { LARGE = 6, BIG = 5000 };
+    GNode *small, *big[LARGE], *held[LARGE];
+    reset();
+    for (int i = LARGE - 1; i >= 0; i--) {
+        big[i] = g_new(10 + i, BIG);
+        held[i] = g_new(20 + i, BIG);
+        if (i + 1 < LARGE) {
+            big[i]->ref[0] = big[i + 1]; /* takes the reference */
+            held[i]->ref[0] = held[i + 1];
+        }
+    }
+    small = g_new(0, 0);
+    small->ref[0] = big[0];
+    CHECK_EQ(rc_gc_collect(2), 0);
+    size_t bad = rc_refcount(small) != 1;
+    for (int i = 0; i < LARGE; i++)
+        bad += rc_refcount(big[i]) != 1 || rc_refcount(held[i]) != 1 || destroyed[10 + i] ||
+               destroyed[20 + i];
+    CHECK_EQ(bad, 0);
+    check_settled(1 + 2 * LARGE);
+    big[LARGE - 1]->ref[0] = small;    /* takes the test's reference */
+    held[LARGE - 1]->ref[0] = held[0]; /* likewise */
+    CHECK_EQ(rc_gc_collect(2), 1 + 2 * LARGE);
+    CHECK_EQ(destroy_calls, 1 + 2 * LARGE);
+    check_settled(0);
 }
 
 /* Groups of a chain built backwards (each node made before the one holding
@@ -820,6 +896,8 @@ int main(int argc, char **argv)
     test_tree();
     test_built_children_first();
     test_children_first_swept_from_root();
+    test_rebuilt_chain_swept_in_order();
+    test_large_reached_once();
     test_suspects_dropped();
     test_reached_from_behind();
     test_reused_and_mixed();

@@ -66,7 +66,8 @@ typedef void (*rc_span_fn)(const rc_block_span *span, void *arg);
 RC_INTERNAL void rc_alloc_object_spans(rc_heap *heap, rc_span_fn fn, void *arg);
 /* The same, one arena at a time, for a scan that must know what it has
  * passed. rc_alloc_arena_bases stores the base of each of the heap's
- * arenas (RC_ARENA_SIZE-aligned, newest first) in bases[0..cap) and returns
+ * arenas (RC_ARENA_SIZE-aligned; the one last started on first, a new one
+ * or one reused once wholly free: arena.c) in bases[0..cap) and returns
  * how many there are; rc_alloc_arena_object_spans lists the spans of the
  * arena at base, its pools by increasing address, or decreasing if down;
  * rc_alloc_large_object_spans lists the large blocks. */

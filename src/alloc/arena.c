@@ -19,6 +19,15 @@
  * most expensive part of an allocation on a fresh page. Within an arena, pools used before are
  * reused first (their pages are resident), then untouched ones in order. The
  * descriptor comes from the system allocator (bookkeeping; RC_FAULT_MALLOC).
+ *
+ * Order (for the collector's full sweep, src/gc/collect_full.c, which takes
+ * the arenas in the order of the heap's list, oldest first, and each
+ * arena's pools by address): an arena's free pools are reused lowest
+ * address first (the free-pool list is kept sorted: untouched pools lie
+ * above every touched one, so the arena is filled upwards), and an arena
+ * started on again once wholly free moves to the front of the list, as a
+ * new one goes. Then a structure built in one go lies in the list's order,
+ * however the arenas were mapped and reused.
  */
 #include "arena_map.h"
 #include "sys.h"
@@ -117,6 +126,32 @@ void rc_arena_release_all(rc_heap *heap)
 
 /* ---- taking and returning pools ------------------------------------- */
 
+/* Moves a to the front of the heap's list of arenas, where a new arena
+ * goes: the list is in the order the arenas were last started on. */
+static void arenas_to_front(rc_alloc_state *st, rc_arena *a)
+{
+    if (!a->all_prev)
+        return;
+    a->all_prev->all_next = a->all_next;
+    if (a->all_next)
+        a->all_next->all_prev = a->all_prev;
+    a->all_prev = NULL;
+    a->all_next = st->arenas;
+    st->arenas->all_prev = a;
+    st->arenas = a;
+}
+
+/* Puts pool on its arena's free-pool list, which is kept by address (pool
+ * index), lowest first. */
+static void freepools_insert(rc_arena *a, rc_pool *pool)
+{
+    rc_pool **at = &a->freepools;
+    while (*at && (*at)->index < pool->index)
+        at = &(*at)->next;
+    pool->next = *at;
+    *at = pool;
+}
+
 rc_pool *rc_arena_take_pool(rc_heap *heap)
 {
     rc_alloc_state *st = &heap->alloc;
@@ -141,6 +176,8 @@ rc_pool *rc_arena_take_pool(rc_heap *heap)
     a->nfree = nf - 1;
     if (a->nfree == 0)
         usable_unlink(st, a);
+    if (nf == RC_POOLS_PER_ARENA)
+        arenas_to_front(st, a); /* started on again: as if new */
 
     rc_pool *pool = a->freepools;
     if (pool) {
@@ -190,8 +227,7 @@ void rc_arena_return_pool(rc_heap *heap, rc_pool *pool)
     if (pool->side)
         heap->hooks.trace_pool_empty(heap, pool);
     RC_ASSERT(pool->side == NULL);
-    pool->next = a->freepools;
-    a->freepools = pool;
+    freepools_insert(a, pool);
     RC_POISON(pool->mem, RC_POOL_SIZE);
 
     unsigned nf = a->nfree + 1;

@@ -42,6 +42,8 @@ static bool arena_pools_ok(rc_heap *heap, const rc_arena *a, size_t *listed)
     for (const rc_pool *p = a->freepools; p; p = p->next) {
         if (p->used != 0 || rc_pool_arena(p) != a || ++nfree > RC_POOLS_PER_ARENA)
             return broken("arena free-pool list", p);
+        if (p->next && p->next->index <= p->index) /* reused lowest first: arena.c */
+            return broken("arena free-pool list out of address order", p);
     }
     if (nfree != a->nfree)
         return broken("arena free-pool count", a);

@@ -15,6 +15,8 @@
 #include "gc_internal.h"
 #include "../alloc/alloc.h"
 
+struct rc_arena;
+
 /* Edges of a full collection waiting for their child's header (see
  * collect_full.c). A power of two. */
 enum { RC_GC_RING_SIZE = 16 };
@@ -44,18 +46,31 @@ typedef struct gc_pass {
     size_t members; /* |S| */
     char **bases;   /* the arenas in the sweep's order */
     size_t n_bases;
-    bool ordered;         /* so: the sweep places what it passed */
-    uintptr_t key_flip;   /* the sweep's order (sweep_key) */
-    size_t votes[2];      /* sampled references to lower and higher
-                             addresses than their holder's */
-    uintptr_t cursor;     /* the sweep_key of where the sweep is */
-    uintptr_t span_start; /* the span it is in */
+    uintptr_t *ranks; /* their places, by base (open-addressed) */
+    size_t rank_mask;
+    bool ordered;                  /* so: the sweep places what it passed */
+    uintptr_t block_flip;          /* RC_ARENA_SIZE - 1: the sweep takes an
+                                      arena's blocks downwards; 0: upwards */
+    size_t votes[2];               /* sampled references to lower and higher
+                                      addresses than their holder's */
+    uintptr_t voter;               /* the object whose references vote */
+    uint32_t spans_seen;           /* by the subtract sweep */
+    uintptr_t cursor;              /* where the sweep is: the address ^ block_flip,
+                                      UINTPTR_MAX once it cannot place what it
+                                      passed (large blocks, no order) */
+    uintptr_t cursor_arena;        /* the base of the arena it is in (while U
+                                      is cleared: the holder's) */
+    uintptr_t cursor_rank;         /* that arena's place in the order */
+    uintptr_t holder;              /* the garbage being cleared */
+    struct rc_arena *holder_arena; /* its arena's descriptor, if in one */
+    void *previous;                /* the one cleared before it, or NULL */
+    uintptr_t span_start;          /* the span it is in */
     size_t span_bytes;
-    uintptr_t near_from;         /* the object whose references are visited,
-                                    less NEAR_BYTES */
+    uintptr_t near_from;         /* the pushed object whose references are
+                                    visited, less NEAR_BYTES */
     unsigned ring_next;          /* ring[ring_next % size]: the oldest edge */
     void *ring[RC_GC_RING_SIZE]; /* edges waiting, NULL: none */
-    size_t revived;              /* suspects reached after all */
+    size_t revived;              /* objects reached behind the sweep */
     bool suspects_dropped;       /* U is listed after the marking */
     bool u_unordered;            /* U is not in the sweep's order */
     size_t u_kept;               /* U's members walked so far */

@@ -110,19 +110,6 @@ RC_INTERNAL void rc_track_detach_young(rc_heap *heap, unsigned gen, rc_track_lis
  * a place with rc_track_place before user code runs. */
 RC_INTERNAL void rc_track_detach_all_young(rc_heap *heap);
 
-/* A full collection settles obj (of its set, after
- * rc_track_detach_all_young) in generation 2, examined: no longer pending,
- * counted in gen_count[2] if it was young. */
-static inline void rc_track_settle_old(rc_heap *heap, void *obj)
-{
-    rc_object_head *head = rc_head_of(obj);
-    unsigned gen = rc_gen_of(head);
-    if (gen < 2)
-        heap->objects.gen_count[2]++;
-    else if (rc_index_of(head) == RC_INDEX_PENDING)
-        heap->objects.old_pending--;
-    rc_set_gen_index(head, 2, RC_INDEX_NONE);
-}
 /* Gives a detached list's buffer back for reuse, with the entries placed
  * in young[gen] since it was detached copied in, if it is larger than
  * young[gen]'s; else frees it. */
