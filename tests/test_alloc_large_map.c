@@ -2,7 +2,9 @@
  * get a mapping of their own (src/alloc/large_map.c): on a 2 MiB boundary,
  * advised to use huge pages, grown by mremap with their bytes kept, their
  * memory back to the system when freed (RSS drops, the mapping is gone,
- * also at heap teardown). The statistics count each mapping's length;
+ * also at heap teardown). The heaps here have no large-block cache, so
+ * that every mapping is the system's work (test_alloc_large_cache tests
+ * the cache). The statistics count each mapping's length;
  * a resize across the threshold moves the block between the two kinds;
  * failure injection covers mmap and mremap (a failed growth leaves the
  * block as it was); the tracer counts what was asked, never old and new
@@ -33,7 +35,9 @@ static rc_alloc_stats stats(void)
 
 static void fresh_heap(void)
 {
-    heap = rc_heap_new();
+    rc_heap_options options = {.struct_size = sizeof options,
+                               .large_cache_bytes = RC_LARGE_CACHE_OFF};
+    heap = rc_heap_new_with(&options);
     CHECK(heap != NULL);
     rc_heap_use(heap);
 }

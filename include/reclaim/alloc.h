@@ -11,9 +11,11 @@
  * (16-byte steps) inside 1 MiB arenas mapped with mmap, with no per-block
  * header. Larger blocks come from the system allocator, and from 1 MiB on
  * from a mapping of their own (huge pages where the system allows, grown by
- * mremap, returned to the system when freed). Arenas whose pools
- * are all empty go back to the operating system (up to 8 MiB of them are
- * kept for reuse).
+ * mremap). A freed mapping is kept in the heap's large-block cache for reuse
+ * by later large blocks, up to a bound, and returned to the system once it
+ * has gone unused for a delay (the options below; rc_heap_trim returns it
+ * at once). Arenas whose pools are all empty go back to the operating
+ * system (up to 8 MiB of them are kept for reuse).
  *
  * Threads. A heap is used by one thread at a time: it is "owned" by the
  * thread whose current heap it is. Owned heaps never take locks.
@@ -82,6 +84,12 @@ typedef enum rc_malloc_mode {
 
 #define RC_DEBUG_BLOCK_OVERHEAD 40 /* at least; the rest of the size class too */
 
+/* The large-block cache's defaults, and a bound that turns it off (no
+ * mapping is that short: nothing is ever cached). */
+#define RC_LARGE_CACHE_DEFAULT_BYTES    ((size_t)128 << 20)
+#define RC_LARGE_CACHE_DEFAULT_DECAY_MS 1000
+#define RC_LARGE_CACHE_OFF              ((size_t)1)
+
 typedef struct rc_heap_options {
     size_t struct_size; /* set to sizeof(rc_heap_options) */
     rc_malloc_mode malloc_mode;
@@ -91,11 +99,28 @@ typedef struct rc_heap_options {
      * first, checked. */
     size_t quarantine_blocks;
     size_t quarantine_bytes;
+    /* The large-block cache (fields appended to the first layout: a
+     * struct_size without them gets the defaults). The mappings of freed blocks of 1 MiB or
+     * more stay mapped (and resident: their pages are not zeroed again),
+     * and a later large block takes the smallest one it fits in, or grows
+     * into the one that follows it, without a system call or a page fault.
+     * At most large_cache_bytes are kept (0: RC_LARGE_CACHE_DEFAULT_BYTES;
+     * RC_LARGE_CACHE_OFF or any bound under 1 MiB: none); when a free
+     * would pass the bound, the mappings cached longest are unmapped. A
+     * mapping cached for large_cache_decay_ms (0:
+     * RC_LARGE_CACHE_DEFAULT_DECAY_MS) without reuse is unmapped by the
+     * next allocation, free or resize of a block over RC_SMALL_MAX bytes
+     * (or rc_heap_stats) on the heap: the allocator keeps no thread and no
+     * timer, so a heap that stops using large blocks keeps its cache until
+     * then, rc_heap_trim or rc_heap_destroy. */
+    size_t large_cache_bytes;
+    size_t large_cache_decay_ms;
 } rc_heap_options;
 
 /* rc_heap_new with options (NULL: the defaults, as rc_heap_new). NULL with
  * a message if options are invalid (struct_size, malloc_mode) or memory is
- * short. */
+ * short. struct_size may also be that of the struct before the
+ * large_cache_* fields (the first layout). */
 RC_API rc_heap *rc_heap_new_with(const rc_heap_options *options);
 
 /* Frees every block and object of the heap. Live finalizers registered with
@@ -106,6 +131,15 @@ RC_API rc_heap *rc_heap_new_with(const rc_heap_options *options);
  * cannot be destroyed (the process stops with a message). If it is the
  * caller's current heap, the caller is left with none. */
 RC_API void rc_heap_destroy(rc_heap *heap);
+
+/* Returns to the system now what the heap keeps mapped without using it:
+ * every mapping in its large-block cache and every wholly free arena kept
+ * as a spare (malloc_trim's meaning for reclaim's own memory; the system
+ * allocator's, which holds the blocks of 513 bytes to 1 MiB, is
+ * malloc_trim's). Blocks freed by other threads are taken back first.
+ * heap NULL: the calling thread's current heap; the caller must own heap
+ * or it must be owned by no thread. Returns the bytes unmapped. */
+RC_API size_t rc_heap_trim(rc_heap *heap);
 
 /* The calling thread's current heap, made (and owned) on first use. NULL
  * only if memory for a new heap could not be had. */
@@ -167,10 +201,11 @@ typedef struct rc_class_stats {
  *   arenas_current * RC_ARENA_SIZE == small_bytes_in_use + unused_arena_bytes
  *   unused_arena_bytes == free_bytes_in_pools + empty_pool_bytes + pool_tail_bytes
  * and bytes_mapped == arenas_current * RC_ARENA_SIZE + large_bytes_in_use +
- * large_header_bytes. On a debug heap the figures count blocks as the pools
- * see them (guards and records included, and the freed blocks the debug
- * allocator holds back in its quarantine), except bytes_in_use, which
- * leaves out the quarantine: it is what the program holds.
+ * large_header_bytes + large_cache_bytes. On a debug heap the figures count
+ * blocks as the pools see them (guards and records included, and the freed
+ * blocks the debug allocator holds back in its quarantine), except
+ * bytes_in_use, which leaves out the quarantine: it is what the program
+ * holds.
  * requested_bytes is what callers asked for. Blocks of dead objects kept on
  * free lists for new objects of their type (tuples, as CPython keeps them)
  * count as handed out for the pools and in small_bytes_in_use, and are left
@@ -186,7 +221,7 @@ typedef struct rc_class_stats {
     X(large_blocks, "large blocks handed out")                                                     \
     X(large_bytes_in_use, "bytes of large blocks handed out")                                      \
     X(bytes_in_use, "small plus large bytes handed out, less the quarantine's and free lists'")    \
-    X(bytes_mapped, "arena bytes mapped plus large bytes")                                         \
+    X(bytes_mapped, "arena bytes mapped plus large bytes, the cache's included")                   \
     X(remote_frees, "blocks freed by other threads and returned")                                  \
     X(free_bytes_in_pools, "bytes of free blocks in pools holding blocks")                         \
     X(empty_pool_bytes, "bytes of mapped pools holding no blocks")                                 \
@@ -199,7 +234,12 @@ typedef struct rc_class_stats {
     X(requested_bytes, "debug: bytes the live blocks were asked for")                              \
     X(freelist_blocks, "dead objects' blocks kept on free lists (counted as handed out)")          \
     X(freelist_bytes, "bytes of those blocks")                                                     \
-    X(tracer_overhead, "bytes the tracer holds for its traces (rc_trace_overhead)")
+    X(tracer_overhead, "bytes the tracer holds for its traces (rc_trace_overhead)")                \
+    X(large_cache_bytes, "bytes of freed large mappings kept for reuse")                           \
+    X(large_cache_hits, "large mappings and growths the cache served")                             \
+    X(large_cache_misses, "large mappings and growths it could not (mmap, mremap)")                \
+    X(large_cache_decayed, "cached bytes unmapped after the decay delay")                          \
+    X(large_cache_evicted, "freed large bytes unmapped to keep the cache in its bound")
 
 typedef struct rc_alloc_stats {
     size_t struct_size; /* set to sizeof(rc_alloc_stats) before the call */
@@ -210,7 +250,9 @@ typedef struct rc_alloc_stats {
 } rc_alloc_stats;
 
 /* Fills out (whose struct_size the caller sets). Returns 0, or RC_EINVAL if
- * struct_size is not one this library knows. (DESIGN.md had void: the
+ * struct_size is not one this library knows: sizeof(rc_alloc_stats), or
+ * the size of the struct up to tracer_overhead (before the large_cache_*
+ * figures), whose fields are then filled alone. (DESIGN.md had void: the
  * version check needs a way to fail.) */
 RC_API int rc_heap_stats(rc_heap *heap, rc_alloc_stats *out);
 /* Writes the statistics as sys._debugmallocstats() does (heap NULL: the

@@ -12,7 +12,9 @@
  *    number of free pools, fewest first (CPython's usable_arenas);
  *    nfp2lasta[n] is the last arena of that list with n free pools, or NULL
  *    if none has n. arenas lists every arena of the heap.
- *  - large lists the heap's live large blocks (src/alloc/large.c).
+ *  - large lists the heap's live large blocks (src/alloc/large.c); cache
+ *    holds freed large mappings for reuse (large_cache.c, whose invariants
+ *    rc_large_cache_is_valid checks).
  *  - remote is a lock-free stack of blocks freed by threads that do not own
  *    the heap (link at offset 8); they still count as used until drained.
  */
@@ -31,7 +33,19 @@
 struct rc_pool;
 struct rc_arena;
 struct rc_large;
+struct rc_large_extent;
 struct rc_debug_state;
+
+/* The cache of freed large mappings (large_cache.c). */
+typedef struct rc_large_cache {
+    struct rc_large_extent *extents;       /* in address order; NULL: empty */
+    size_t bytes;                          /* their lengths' sum, <= max */
+    size_t max;                            /* the bound (rc_heap_options) */
+    uint64_t decay_ns;                     /* an extent unused this long is unmapped */
+    uint64_t decay_at;                     /* no extent decays before this (coarse ns) */
+    unsigned calls;                        /* large-block calls, to read the clock on some */
+    size_t hits, misses, decayed, evicted; /* the statistics (reclaim/alloc.h) */
+} rc_large_cache;
 
 typedef struct rc_alloc_state {
     /* hot: read by every small allocation. Requests of 1..fast_max bytes
@@ -65,6 +79,7 @@ typedef struct rc_alloc_state {
     size_t large_blocks;    /* live large blocks */
     size_t large_bytes;     /* their usable bytes */
     size_t large_sys_bytes; /* what the system allocator gave for them */
+    rc_large_cache cache;
 
     /* dead objects' blocks the object layer keeps on free lists for reuse
      * (src/object/recycle.c): handed out as far as the pools know, but not

@@ -124,6 +124,23 @@ void rc_arena_release_all(rc_heap *heap)
     memset(st->nfp2lasta, 0, sizeof st->nfp2lasta);
 }
 
+size_t rc_arena_trim(rc_heap *heap)
+{
+    /* the spares end the usable list (nfree ascending): nfp2lasta names
+     * the last, and the others of their count precede it */
+    rc_alloc_state *st = &heap->alloc;
+    size_t freed = 0;
+    rc_arena *a;
+    while ((a = st->nfp2lasta[RC_POOLS_PER_ARENA]) != NULL) {
+        rc_arena *p = a->prev;
+        st->nfp2lasta[RC_POOLS_PER_ARENA] = p && p->nfree == RC_POOLS_PER_ARENA ? p : NULL;
+        usable_unlink(st, a);
+        arena_free(heap, a);
+        freed += RC_ARENA_SIZE;
+    }
+    return freed;
+}
+
 /* ---- taking and returning pools ------------------------------------- */
 
 /* Moves a to the front of the heap's list of arenas, where a new arena

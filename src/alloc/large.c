@@ -55,15 +55,24 @@
  * size, under half of it.
  *
  * Such a block is backed by huge pages where the system allows them, grows
- * by mremap (page tables move, bytes are not copied) and gives its memory
- * back when freed, whatever the system allocator's thresholds. A resize
- * that crosses the threshold moves the block between the two kinds. Both
- * kinds are on the same list and the same figures: large_sys_bytes counts
- * a mapping's length.
+ * by mremap (page tables move, bytes are not copied), and its mapping goes
+ * to the heap's cache when it is freed (large_cache.c): a later mapped
+ * block takes the smallest cached extent it fits in (then its mapping,
+ * h->map_len, may be up to 1 MiB longer than it needs: the rest of an
+ * extent too short to keep), and a growing one first takes the front of
+ * the extent after its mapping, if one starts there; otherwise the system
+ * maps (and a failed mapping, with something cached, unmaps the cache and
+ * tries once more). A shrink gives the tail to the cache too. So the
+ * memory goes back to the system at the cache's bound, its decay, or
+ * rc_heap_trim, whatever the system allocator's thresholds. A resize that
+ * crosses the threshold moves the block between the two kinds. Both kinds
+ * are on the same list and the same figures: large_sys_bytes counts a
+ * mapping's length.
  */
 #include "large.h"
 
 #include "arena_map.h"
+#include "sys.h"
 
 #include <string.h>
 
@@ -126,7 +135,7 @@ static bool wants_map(size_t size) { return RC_HDR + size >= RC_LARGE_MAP_MIN; }
 /* What the system gave for h, as counted in large_sys_bytes. */
 static size_t sys_size(const rc_large *h)
 {
-    return h->mapped ? map_len(h->size) : h->shift + RC_HDR + h->size;
+    return h->mapped ? h->map_len : h->shift + RC_HDR + h->size;
 }
 
 static size_t round16(size_t size) { return (size + 15) & ~(size_t)15; }
@@ -139,13 +148,36 @@ static bool size_ok(size_t size)
     return false;
 }
 
-/* The system block of a new large block of size bytes (a multiple of 16)
- * and the header's shift in it; NULL with a message. */
-static char *sys_get(rc_heap *heap, size_t size, bool zero, size_t *shift)
+/* A new mapping of len bytes; if the system refuses while the cache
+ * holds something, the cache is unmapped and the mapping tried again. */
+static char *map_fresh(rc_heap *heap, size_t len)
+{
+    char *p = rc_large_map(heap, len);
+    if (!p && rc_large_cache_release(heap) > 0)
+        p = rc_large_map(heap, len);
+    return p;
+}
+
+/* The mapping of a new block of size bytes, its length in *len: a cached
+ * one (zeroed if zero), else a new one (zero-filled). The header goes at
+ * its start, a page start, so it never straddles. NULL with a message. */
+static char *map_get(rc_heap *heap, size_t size, bool zero, size_t *len)
+{
+    char *p = rc_large_cache_take(heap, map_len(size), len);
+    if (p && zero)
+        memset(p + RC_HDR, 0, size);
+    return p ? p : map_fresh(heap, *len = map_len(size));
+}
+
+/* The system block of a new large block of size bytes (a multiple of 16),
+ * the header's shift in it and, for a mapped block, the mapping's length;
+ * NULL with a message. */
+static char *sys_get(rc_heap *heap, size_t size, bool zero, size_t *shift, size_t *len)
 {
     *shift = 0;
-    if (wants_map(size)) /* zero-filled, the header at a page start */
-        return rc_large_map(heap, map_len(size));
+    *len = 0;
+    if (wants_map(size))
+        return map_get(heap, size, zero, len);
     size_t total = RC_HDR + size;
     char *sys = large_get(heap, total, zero);
     if (!sys || !straddles(sys + RC_HDR))
@@ -157,11 +189,12 @@ static char *sys_get(rc_heap *heap, size_t size, bool zero, size_t *shift)
     return again;
 }
 
-/* Gives back the system block of h (of size bytes, not yet set in h). */
-static void sys_put(rc_heap *heap, char *sys, size_t size)
+/* Gives back the system block sys of a block not made (len: its
+ * mapping's length, 0 if not mapped). */
+static void sys_put(rc_heap *heap, char *sys, size_t len)
 {
-    if (wants_map(size))
-        rc_large_unmap(sys, map_len(size));
+    if (len)
+        rc_large_cache_put(heap, sys, len);
     else
         rc_sys_free(heap, sys);
 }
@@ -171,20 +204,22 @@ void *rc_large_alloc(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
     if (!size_ok(size))
         return NULL;
     size = round16(size);
-    size_t shift;
-    char *sys = sys_get(heap, size, zero, &shift);
+    rc_large_cache_tick(heap, wants_map(size));
+    size_t shift, len;
+    char *sys = sys_get(heap, size, zero, &shift, &len);
     if (!sys)
         return NULL;
     rc_large *h = (rc_large *)(sys + shift);
     if (rc_arena_map_add_large(h) != 0) {
-        sys_put(heap, sys, size);
+        sys_put(heap, sys, len);
         return NULL;
     }
     *h = (rc_large){.heap = heap,
                     .size = size,
-                    .kind = kind,
-                    .shift = (uint32_t)shift,
-                    .mapped = wants_map(size),
+                    .kind = (uint8_t)kind,
+                    .shift = (uint16_t)shift,
+                    .mapped = len != 0,
+                    .map_len = len,
                     .magic = (uintptr_t)(h + 1) ^ RC_LARGE_LIVE};
     rc_alloc_state *st = &heap->alloc;
     list_link(st, h);
@@ -198,6 +233,7 @@ void rc_large_free(rc_heap *heap, rc_large *h)
 {
     rc_alloc_state *st = &heap->alloc;
     RC_ASSERT(h->heap == heap);
+    rc_large_cache_tick(heap, h->mapped);
     if (h->trace_tb)
         heap->hooks.trace_free(heap, h + 1, NULL);
     list_unlink(st, h);
@@ -208,7 +244,7 @@ void rc_large_free(rc_heap *heap, rc_large *h)
     h->magic = (uintptr_t)(h + 1) ^ RC_LARGE_FREED;
     rc_arena_map_remove_large(h);
     if (h->mapped)
-        rc_large_unmap(h, sys);
+        rc_large_cache_put(heap, (char *)h, sys);
     else
         rc_sys_free(heap, (char *)h - h->shift);
 }
@@ -225,7 +261,7 @@ static rc_large *large_settle(char *sys, size_t old_shift, size_t keep)
     if (shift != old_shift)
         memmove(sys + shift, sys + old_shift, RC_HDR + keep);
     rc_large *h = (rc_large *)(sys + shift);
-    h->shift = (uint32_t)shift;
+    h->shift = (uint16_t)shift;
     return h;
 }
 
@@ -261,17 +297,46 @@ static void *large_move(rc_heap *heap, rc_large *h, size_t size)
     return b;
 }
 
+/* Mapped block h's mapping fitted to a block of size bytes: a shrink cuts
+ * it to the length needed (the tail to the cache); a growth keeps it if it
+ * is long enough, else grows it into the cached extent that follows it,
+ * else by mremap (unmapping the cache and trying again if that fails). The
+ * header, perhaps moved; NULL with a message and h untouched if it cannot
+ * grow. */
+static rc_large *map_fit(rc_heap *heap, rc_large *h, size_t size)
+{
+    size_t len = map_len(size), have = h->map_len;
+    if (size < h->size && len < have) {
+        rc_large_cache_put(heap, (char *)h + len, have - len);
+        h->map_len = len;
+    }
+    if (len <= have)
+        return h;
+    size_t more = rc_large_cache_grow(heap, (char *)h + have, len - have);
+    if (more) {
+        h->map_len = have + more;
+        return h;
+    }
+    rc_large *moved = rc_large_remap(heap, h, have, len);
+    if (!moved && rc_large_cache_release(heap) > 0)
+        moved = rc_large_remap(heap, h, have, len);
+    if (moved)
+        moved->map_len = len;
+    return moved;
+}
+
 void *rc_large_realloc(rc_heap *heap, rc_large *h, size_t size)
 {
     if (!size_ok(size))
         return NULL;
     size = round16(size);
+    rc_large_cache_tick(heap, h->mapped || wants_map(size));
     if (wants_map(size) != (h->mapped != 0))
         return large_move(heap, h, size);
     uintptr_t old_header = (uintptr_t)h;
     size_t old_sys = sys_size(h);
     if (h->mapped) {
-        rc_large *moved = rc_large_remap(heap, h, old_sys, map_len(size));
+        rc_large *moved = map_fit(heap, h, size);
         return moved ? resized(heap, moved, old_header, old_sys, size) : NULL;
     }
     size_t old_shift = h->shift, keep = size < h->size ? size : h->size;
@@ -303,8 +368,12 @@ rc_large *rc_large_of(const void *p) { return header_tagged(p, RC_LARGE_LIVE); }
 
 bool rc_large_was_freed(const void *p) { return header_tagged(p, RC_LARGE_FREED) != NULL; }
 
+/* The heap is going: what the cache holds is unmapped, and the cache is
+ * turned off, so that the blocks' mappings are unmapped as they are freed. */
 void rc_large_free_all(rc_heap *heap)
 {
+    rc_large_cache_release(heap);
+    heap->alloc.cache.max = 0;
     while (heap->alloc.large)
         rc_large_free(heap, heap->alloc.large);
 }

@@ -1,6 +1,7 @@
 /* large.h: blocks over RC_SMALL_MAX bytes, from the system allocator, or
  * from a mapping of their own from RC_LARGE_MAP_MIN bytes on (large.c
- * explains both, and how a foreign pointer is told apart safely).
+ * explains both, and how a foreign pointer is told apart safely), and the
+ * cache of freed mappings (large_cache.c).
  */
 #ifndef RC_ALLOC_LARGE_H
 #define RC_ALLOC_LARGE_H
@@ -12,18 +13,21 @@ typedef struct rc_large {
     struct rc_large *next;
     rc_heap *heap;
     size_t size;     /* usable bytes, a multiple of 16 */
-    uint32_t kind;   /* rc_block_kind */
-    uint32_t shift;  /* bytes from the system block's start to this header */
     uintptr_t magic; /* the block's address ^ RC_LARGE_LIVE while it lives */
     /* the tracer's record (src/trace): requested bytes and traceback index,
      * 0 while untraced; a free of a block with a traceback tells
      * hooks.trace_free */
     size_t trace_size;
+    /* a mapped block's mapping: its length from the header on, a multiple
+     * of 4 KiB, at least what the block needs (large.c); 0 if not mapped */
+    size_t map_len;
     uint32_t trace_tb;
-    uint32_t mapped; /* 1: the block has a mapping of its own (large_map.c) */
+    uint8_t kind;   /* rc_block_kind */
+    uint8_t mapped; /* 1: the block has a mapping of its own (large_map.c) */
+    uint16_t shift; /* bytes from the system block's start to this header */
 } rc_large;
 
-_Static_assert(sizeof(rc_large) % 16 == 0, "large blocks stay 16-aligned");
+_Static_assert(sizeof(rc_large) == 64, "large blocks stay 16-aligned; large.c's layout");
 
 /* A large block of at least size bytes (zero-filled if zero); NULL with a
  * message. Does not call the out-of-memory hook (the caller does). */
@@ -54,11 +58,51 @@ static inline void *rc_large_block(rc_large *h) { return h + 1; }
 /* A zero-filled mapping of len bytes (a multiple of 4 KiB) on a 2 MiB
  * boundary, advised to use huge pages; NULL with a message. */
 RC_INTERNAL void *rc_large_map(rc_heap *heap, size_t len);
-/* Mapping p of old_len bytes resized to len (multiples of 4 KiB): grown in
- * place if it can be, else moved to a 2 MiB boundary (contents kept, no
- * copy); shrunk in place. NULL with a message, p untouched, if it cannot
- * grow. */
+/* Mapping p of old_len bytes grown to len (multiples of 4 KiB, len >
+ * old_len): in place if it can be, else moved to a 2 MiB boundary
+ * (contents kept; copied only if p's range spans two of the system's
+ * mappings, which mremap cannot move). NULL with a message, p untouched,
+ * if it cannot grow. */
 RC_INTERNAL void *rc_large_remap(rc_heap *heap, void *p, size_t old_len, size_t len);
 RC_INTERNAL void rc_large_unmap(void *p, size_t len);
+/* For the checkers, a range of a mapping that holds no block now (cached:
+ * AddressSanitizer's poison, memcheck's no-access), or holds one again or
+ * is about to be unmapped (unpoisoned, so that a later mapping there does
+ * not start out poisoned; undefined: not zero). No-ops outside them. */
+RC_INTERNAL void rc_large_mark_cached(void *p, size_t len);
+RC_INTERNAL void rc_large_mark_reused(void *p, size_t len);
+
+/* ---- the cache of freed mappings (large_cache.c) -------------------------- */
+
+/* A cached extent's node, at its start. */
+typedef struct rc_large_extent {
+    struct rc_large_extent *prev, *next; /* address order */
+    size_t len;                          /* bytes, a multiple of 4 KiB */
+    uint64_t since;                      /* coarse ns: cached (or merged) then */
+} rc_large_extent;
+
+/* The bound and the delay from options (0: the defaults). */
+RC_INTERNAL void rc_large_cache_init(rc_heap *heap, const rc_heap_options *options);
+/* A mapping of at least len bytes (a multiple of 4 KiB) from the cache,
+ * its length in *got: len, or the whole extent if the rest could hold no
+ * mapped block. Not zero. NULL if no extent is long enough (a miss). */
+RC_INTERNAL char *rc_large_cache_take(rc_heap *heap, size_t len, size_t *got);
+/* Grows the mapping that ends at end by at least need bytes taken from the
+ * extent that starts there (or all of it, as for take); the bytes taken,
+ * or 0 if there is no such extent or it is too short (a miss). */
+RC_INTERNAL size_t rc_large_cache_grow(rc_heap *heap, char *end, size_t need);
+/* Mapped range [p, p + len) (4 KiB multiples) holds no block any more:
+ * cached, merged with its neighbours, or unmapped if the cache cannot keep
+ * it. */
+RC_INTERNAL void rc_large_cache_put(rc_heap *heap, char *p, size_t len);
+/* Unmaps every cached extent; the bytes unmapped. */
+RC_INTERNAL size_t rc_large_cache_release(rc_heap *heap);
+/* The decay: unmaps the extents unused for the delay. Called on the
+ * large-block paths; reads the clock only if something is cached, and then
+ * on every call about a mapped block (mapped) but only on every 16th other. */
+RC_INTERNAL void rc_large_cache_tick(rc_heap *heap, bool mapped);
+/* Whether the cache's invariants hold (large_cache.c); false with a report
+ * on stderr. */
+RC_INTERNAL bool rc_large_cache_is_valid(rc_heap *heap);
 
 #endif

@@ -7,7 +7,14 @@
  * entry per 2 MiB instead of 512 (large.c chooses the lengths). Growth (mremap) is in place when
  * the address space after the mapping is free, else the mapping moves to a new 2 MiB boundary,
  * where the kernel moves its page tables (whole huge-page entries) without copying a byte.
- * Unmapping returns the memory to the system at once.
+ * Unmapping returns the memory to the system at once (a freed block's
+ * mapping goes to the cache first: large_cache.c).
+ *
+ * A block carved from cached extents may span two of the system's mappings
+ * (two freed mappings that happened to be neighbours, merged in the cache),
+ * and mremap cannot resize such a range (EFAULT): its growth then maps a
+ * new place and copies, the one case that copies (so is any other failure
+ * to move once the new place is mapped).
  *
  * Every request that takes memory passes rc_fault_hit(RC_FAULT_MALLOC)
  * first, as the system allocator's large blocks do, so the fault tests see
@@ -82,13 +89,19 @@ static void moved_tail_is_mapped(void *tail, size_t len)
 #endif
 }
 
+/* p's old_len bytes copied to target (a fresh mapping of len bytes), p
+ * unmapped: for a range mremap cannot move. */
+static void *copy_to(char *target, void *p, size_t old_len, size_t len)
+{
+    madvise(target, len, MADV_HUGEPAGE);
+    memcpy(target, p, old_len);
+    rc_large_unmap(p, old_len);
+    return target;
+}
+
 void *rc_large_remap(rc_heap *heap, void *p, size_t old_len, size_t len)
 {
-    if (len <= old_len) { /* a shrink gives the tail back; it cannot fail */
-        if (len < old_len)
-            munmap((char *)p + len, old_len - len);
-        return p;
-    }
+    RC_ASSERT(len > old_len);
     if (rc_fault_hit(heap, RC_FAULT_MALLOC))
         return map_failed("mremap", len, ENOMEM);
     void *q = mremap(p, old_len, len, 0);
@@ -98,13 +111,26 @@ void *rc_large_remap(rc_heap *heap, void *p, size_t old_len, size_t len)
     if (!target)
         return map_failed("mremap", len, errno);
     q = mremap(p, old_len, len, MREMAP_MAYMOVE | MREMAP_FIXED, target);
-    if (q == MAP_FAILED) {
-        int error = errno;
-        munmap(target, len);
-        return map_failed("mremap", len, error);
-    }
+    if (q == MAP_FAILED) /* p spans two mappings (EFAULT): the memory is had */
+        return copy_to(target, p, old_len, len);
     moved_tail_is_mapped((char *)q + old_len, len - old_len);
     return q;
 }
 
 void rc_large_unmap(void *p, size_t len) { munmap(p, len); }
+
+void rc_large_mark_cached(void *p, size_t len)
+{
+    RC_POISON(p, len);
+#if RC_HAVE_MEMCHECK_H
+    VALGRIND_MAKE_MEM_NOACCESS(p, len);
+#endif
+}
+
+void rc_large_mark_reused(void *p, size_t len)
+{
+    RC_UNPOISON(p, len);
+#if RC_HAVE_MEMCHECK_H
+    VALGRIND_MAKE_MEM_UNDEFINED(p, len);
+#endif
+}

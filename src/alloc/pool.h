@@ -330,6 +330,8 @@ RC_INTERNAL rc_pool *rc_arena_take_pool(rc_heap *heap);
 RC_INTERNAL void rc_arena_return_pool(rc_heap *heap, rc_pool *pool);
 /* Unmaps every arena of the heap (rc_alloc_fini). */
 RC_INTERNAL void rc_arena_release_all(rc_heap *heap);
+/* Unmaps the wholly free arenas kept as spares (rc_heap_trim); the bytes. */
+RC_INTERNAL size_t rc_arena_trim(rc_heap *heap);
 
 /* ---- pools (pool.c) ---------------------------------------------------- */
 

@@ -13,7 +13,12 @@
 #include "debug_guard.h"
 #include "large.h"
 
+#include <stddef.h>
 #include <string.h>
+
+/* rc_alloc_stats as it was before the large-block cache's figures: a
+ * caller built then passes this struct_size and gets those fields. */
+#define STATS_SIZE_BEFORE_CACHE offsetof(rc_alloc_stats, large_cache_bytes)
 
 /* ---- pools of a heap ------------------------------------------------ */
 
@@ -57,16 +62,19 @@ static void count_debug(const rc_heap *heap, rc_alloc_stats *out)
     out->bookkeeping_bytes += sizeof *debug + debug->ring_cap * sizeof *debug->ring;
 }
 
-int rc_heap_stats(rc_heap *heap, rc_alloc_stats *out)
+/* The large-block cache's figures. */
+static void count_cache(const rc_large_cache *cache, rc_alloc_stats *out)
 {
-    if (!out || out->struct_size != sizeof *out)
-        return rc_set_error(RC_EINVAL, "rc_heap_stats: struct_size is %zu, this library's is %zu",
-                            out ? out->struct_size : 0, sizeof *out);
-    if (!heap && !(heap = rc_heap_for_call()))
-        return RC_ENOMEM;
-    bool mine = rc_heap_may_work_on(heap);
-    if (mine)
-        rc_alloc_drain_remote(heap);
+    out->large_cache_bytes = cache->bytes;
+    out->large_cache_hits = cache->hits;
+    out->large_cache_misses = cache->misses;
+    out->large_cache_decayed = cache->decayed;
+    out->large_cache_evicted = cache->evicted;
+    out->bytes_mapped += cache->bytes;
+}
+
+static void fill_stats(rc_heap *heap, rc_alloc_stats *out)
+{
     const rc_alloc_state *st = &heap->alloc;
     memset(out, 0, sizeof *out);
     out->struct_size = sizeof *out;
@@ -92,7 +100,27 @@ int rc_heap_stats(rc_heap *heap, rc_alloc_stats *out)
     out->bookkeeping_bytes = st->arenas_current * sizeof(rc_arena);
     count_debug(heap, out);
     out->tracer_overhead = heap->hooks.trace_overhead ? heap->hooks.trace_overhead(heap) : 0;
-    RC_ASSERT(!RC_EXPENSIVE || !mine || rc_alloc_validate(heap));
+    count_cache(&st->cache, out);
+}
+
+int rc_heap_stats(rc_heap *heap, rc_alloc_stats *out)
+{
+    size_t size = out ? out->struct_size : 0;
+    if (size != sizeof *out && size != STATS_SIZE_BEFORE_CACHE)
+        return rc_set_error(RC_EINVAL, "rc_heap_stats: struct_size is %zu, this library's is %zu",
+                            size, sizeof *out);
+    if (!heap && !(heap = rc_heap_for_call()))
+        return RC_ENOMEM;
+    bool mine = rc_heap_may_work_on(heap);
+    if (mine) {
+        rc_alloc_drain_remote(heap);
+        rc_large_cache_tick(heap, true); /* the figures after any decay due */
+    }
+    rc_alloc_stats all;
+    fill_stats(heap, &all);
+    memcpy(out, &all, size); /* an older caller's struct is a prefix */
+    out->struct_size = size;
+    RC_ASSERT(!RC_EXPENSIVE || !mine || (rc_alloc_validate(heap) && rc_large_cache_is_valid(heap)));
     return 0;
 }
 

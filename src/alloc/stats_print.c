@@ -5,8 +5,9 @@
  * use, free blocks) and their totals; the large blocks by size, one line per
  * power of two that holds any; every statistic of RC_ALLOC_STATS as
  * "name  value  meaning" (the list is the only place a statistic is
- * named); and the fragmentation of the mapped arenas. Columns are fixed, so
- * that tests and scripts can read the lines.
+ * named); the fragmentation of the mapped arenas; and the large-block
+ * cache's extents and settings. Columns are fixed, so that tests and
+ * scripts can read the lines.
  */
 #include "debug_guard.h"
 #include "large.h"
@@ -81,6 +82,16 @@ static void print_large(rc_heap *heap, FILE *out)
     }
 }
 
+static void print_cache(const rc_large_cache *cache, FILE *out)
+{
+    if (cache->max < RC_LARGE_MAP_MIN)
+        fprintf(out, "large-block cache: off\n");
+    else
+        fprintf(out,
+                "large-block cache: %zu bytes kept (at most %zu; unmapped after %llu ms unused)\n",
+                cache->bytes, cache->max, (unsigned long long)(cache->decay_ns / 1000000u));
+}
+
 void rc_heap_print_stats(rc_heap *heap, FILE *out)
 {
     rc_alloc_stats s = {.struct_size = sizeof s};
@@ -100,4 +111,5 @@ void rc_heap_print_stats(rc_heap *heap, FILE *out)
     double share = arena_bytes ? 100.0 * (double)s.unused_arena_bytes / (double)arena_bytes : 0;
     fprintf(out, "\nfragmentation: %.2f%% of the %zu arena bytes mapped are not handed out\n",
             share, arena_bytes);
+    print_cache(&heap->alloc.cache, out);
 }

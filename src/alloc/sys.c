@@ -1,5 +1,6 @@
 /* sys.c: system memory for the allocator: arena mappings, the system
- * allocator for large blocks and bookkeeping, and failure injection.
+ * allocator for large blocks and bookkeeping, failure injection, and the
+ * coarse clock of the large-block cache.
  *
  * Every request goes through rc_fault_hit first, so that a test can make
  * the n-th one fail (rc_heap_inject_faults). A failure sets the thread's
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 void rc_heap_inject_faults(rc_heap *heap, unsigned kinds, long after, bool sticky)
 {
@@ -139,4 +141,12 @@ void rc_sys_unmap_arena(void *base)
      * mapping at the same address does not start out poisoned. */
     RC_UNPOISON(base, RC_ARENA_SIZE);
     munmap(base, RC_ARENA_SIZE);
+}
+
+uint64_t rc_sys_coarse_ns(void)
+{
+    struct timespec t;
+    if (clock_gettime(CLOCK_MONOTONIC_COARSE, &t) != 0)
+        return 0;
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }

@@ -19,6 +19,10 @@ RC_INTERNAL void rc_sys_populate_arena(void *base);
  * sizeof(void *)); rc_sys_free frees it. */
 RC_INTERNAL void *rc_sys_malloc_aligned(rc_heap *heap, size_t align, size_t size);
 
+/* A coarse monotonic clock (CLOCK_MONOTONIC_COARSE: a few ns to read, a
+ * few ms of resolution) in ns, for the large-block cache's decay. */
+RC_INTERNAL uint64_t rc_sys_coarse_ns(void);
+
 /* Whether the heap's next system request of this kind must fail. */
 RC_INTERNAL bool rc_fault_hit(rc_heap *heap, unsigned kind);
 

@@ -7,14 +7,20 @@
  */
 #include "heap.h"
 #include "../alloc/alloc.h"
+#include "../alloc/large.h"
 #include "../gc/gc_internal.h"
 #include "../object/object_internal.h"
 #include "../weakref/weak_internal.h"
 #include "../types/types_internal.h"
 #include "../trace/trace_internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* rc_heap_options before the large-block cache's fields: callers built
+ * then pass this struct_size, and those fields take their defaults. */
+#define OPTIONS_SIZE_BEFORE_CACHE offsetof(rc_heap_options, large_cache_bytes)
 
 /* RECLAIM_MALLOC (cf. PYTHONMALLOC): "debug" for the debug allocator;
  * unset, "" or "default" for the plain one. Anything else is reported on
@@ -38,15 +44,17 @@ static int resolve_options(const rc_heap_options *options, rc_heap_options *out)
 {
     *out = (rc_heap_options){.struct_size = sizeof *out};
     if (options) {
-        if (options->struct_size != sizeof *options)
+        size_t size = options->struct_size;
+        if (size != sizeof *options && size != OPTIONS_SIZE_BEFORE_CACHE)
             return rc_set_error(RC_EINVAL,
-                                "rc_heap_new_with: struct_size is %zu, this library's is %zu",
-                                options->struct_size, sizeof *options);
+                                "rc_heap_new_with: struct_size is %zu, this library's is %zu", size,
+                                sizeof *options);
         if ((unsigned)options->malloc_mode > RC_MALLOC_DEBUG)
             return rc_set_error(RC_EINVAL,
                                 "rc_heap_new_with: malloc_mode %d is not one of RC_MALLOC_*",
                                 (int)options->malloc_mode);
-        *out = *options;
+        memcpy(out, options, size); /* an older caller's struct is a prefix */
+        out->struct_size = sizeof *out;
     }
     if (out->malloc_mode == RC_MALLOC_FROM_ENV)
         out->malloc_mode = malloc_mode_from_env();
@@ -68,6 +76,7 @@ rc_heap *rc_heap_new_with(const rc_heap_options *options)
     atomic_init(&heap->owner, 0);
     if (rc_alloc_init(heap, &resolved) != 0)
         goto fail_alloc;
+    rc_large_cache_init(heap, &resolved);
     if (rc_object_init(heap) != 0)
         goto fail_object;
     if (rc_gc_init(heap) != 0)
