@@ -265,9 +265,19 @@ static void test_decay(void)
     rc_free(p);
     CHECK_EQ(heap->alloc.cache.bytes, 8 * MiB);
     sleep_ms(120);
-    for (int i = 0; i < 1000; i++) /* the small-block paths never look */
+    void *keep = rc_malloc(64);    /* its pool stays in use */
+    for (int i = 0; i < 1000; i++) /* the small-block fast paths never look */
         rc_free(rc_malloc(64));
     CHECK_EQ(heap->alloc.cache.bytes, 8 * MiB);
+    rc_free(keep);
+    enum { POOLS = 20, PER_POOL = RC_POOL_SIZE / 64 };
+    static void *smalls[POOLS * PER_POOL];
+    for (int i = 0; i < POOLS * PER_POOL; i++) /* pools taken from arenas: every 16th looks */
+        smalls[i] = rc_malloc(64);
+    CHECK_EQ(heap->alloc.cache.bytes, 0);
+    CHECK_EQ(stats().large_cache_decayed, 8 * MiB);
+    for (int i = 0; i < POOLS * PER_POOL; i++)
+        rc_free(smalls[i]);
     void *q = block_of(2); /* a mapped block's call: decays first, then misses */
     rc_alloc_stats s = stats();
     CHECK_EQ(s.large_cache_decayed, 8 * MiB);

@@ -109,10 +109,12 @@ typedef struct rc_heap_options {
      * would pass the bound, the mappings cached longest are unmapped. A
      * mapping cached for large_cache_decay_ms (0:
      * RC_LARGE_CACHE_DEFAULT_DECAY_MS) without reuse is unmapped by the
-     * next allocation, free or resize of a block over RC_SMALL_MAX bytes
-     * (or rc_heap_stats) on the heap: the allocator keeps no thread and no
-     * timer, so a heap that stops using large blocks keeps its cache until
-     * then, rc_heap_trim or rc_heap_destroy. */
+     * next allocation, free or resize of a block over RC_SMALL_MAX bytes,
+     * the next pool of small blocks taken or emptied (every 16th of either
+     * kind of call reads the clock), or rc_heap_stats on the heap: the
+     * allocator keeps no thread and no timer, so a heap that stops making
+     * calls of those kinds keeps its cache until then, rc_heap_trim or
+     * rc_heap_destroy. */
     size_t large_cache_bytes;
     size_t large_cache_decay_ms;
 } rc_heap_options;

@@ -30,6 +30,7 @@
  * however the arenas were mapped and reused.
  */
 #include "arena_map.h"
+#include "large.h"
 #include "sys.h"
 
 #include <string.h>
@@ -172,6 +173,7 @@ static void freepools_insert(rc_arena *a, rc_pool *pool)
 rc_pool *rc_arena_take_pool(rc_heap *heap)
 {
     rc_alloc_state *st = &heap->alloc;
+    rc_large_cache_tick(heap, false); /* the cache decays as pools come and go */
     rc_arena *a = st->usable;
     if (!a) {
         a = arena_new(heap);
@@ -239,6 +241,7 @@ static void usable_resort(rc_alloc_state *st, rc_arena *a, unsigned nf)
 void rc_arena_return_pool(rc_heap *heap, rc_pool *pool)
 {
     rc_alloc_state *st = &heap->alloc;
+    rc_large_cache_tick(heap, false);
     rc_arena *a = rc_pool_arena(pool);
     RC_ASSERT(pool->used == 0);
     if (pool->side)

@@ -98,8 +98,9 @@ RC_INTERNAL void rc_large_cache_put(rc_heap *heap, char *p, size_t len);
 /* Unmaps every cached extent; the bytes unmapped. */
 RC_INTERNAL size_t rc_large_cache_release(rc_heap *heap);
 /* The decay: unmaps the extents unused for the delay. Called on the
- * large-block paths; reads the clock only if something is cached, and then
- * on every call about a mapped block (mapped) but only on every 16th other. */
+ * large-block paths and as arenas hand out and take back pools; reads the
+ * clock only if something is cached, and then on every call about a mapped
+ * block (mapped) but only on every 16th other. */
 RC_INTERNAL void rc_large_cache_tick(rc_heap *heap, bool mapped);
 /* Whether the cache's invariants hold (large_cache.c); false with a report
  * on stderr. */

@@ -33,9 +33,10 @@
  *  - decay: an extent cached for decay_ns is unmapped (decayed) by the
  *    next large-block call that reads the clock (rc_large_cache_tick). The
  *    clock is read only while something is cached, on every call about a
- *    mapped block and on every CLOCK_EVERY-th other large-block call, never
- *    on the small-block paths; decay_at (no extent decays before it) spares
- *    the walk.
+ *    mapped block and on every CLOCK_EVERY-th other large-block call or
+ *    pool taken from or given back to an arena (arena.c), never on the
+ *    small blocks' fast paths; decay_at (no extent decays before it)
+ *    spares the walk.
  * Nothing here makes a system call that needs memory, except the unmaps;
  * the fault injection of large_map.c sees only the mappings the cache
  * could not supply.
