@@ -47,8 +47,11 @@ grep -q "from $prefix/" "$work/configure.log" ||
 "$work/cmake/consumer" || fail "consumer (shared) failed"
 "$work/cmake/consumer_static" || fail "consumer_static failed"
 if command -v ldd >/dev/null; then
-  ldd "$work/cmake/consumer" | grep -q "$prefix/.*libreclaim.so" ||
-    { ldd "$work/cmake/consumer"; fail "consumer is not linked to $prefix's libreclaim.so"; }
+  # ldd's output is taken whole first: piped into grep -q, which stops at
+  # the first match, ldd could die of SIGPIPE and pipefail fail the test
+  linked=$(ldd "$work/cmake/consumer")
+  grep -q "$prefix/.*libreclaim.so" <<<"$linked" ||
+    { echo "$linked"; fail "consumer is not linked to $prefix's libreclaim.so"; }
 fi
 
 echo "== pkg-config consumer"
