@@ -8,6 +8,12 @@
  * class of 512-byte blocks (32 a pool) block by block against the expected
  * list, on a heap of its own.
  *
+ * Carving: a pool carves RC_CARVE_FIRST bytes' worth of blocks first, then
+ * as many as it has carved, up to RC_CARVE_BATCH at a time, always in
+ * address order; a pool emptied and taken again starts over. Followed for
+ * 48-byte blocks (whose batches do not divide the pool) with object
+ * blocks, whose dead words read zero, and 32-byte raw blocks.
+ *
  * Tracing: while it is on, fast_max is 0 and every pool's free key carries
  * RC_FREE_KEY_TRACED, pools made before tracing started included, so that
  * every traced free reaches the tracer; off again, both are back.
@@ -165,6 +171,70 @@ static void test_churn(void)
     rc_heap_destroy(heap);
 }
 
+static rc_object_head *carve_one(size_t size, rc_block_kind kind)
+{
+    static const rc_type type = {.name = "Carved"};
+    void *b = kind == RC_BLOCK_RAW ? rc_malloc(size) : rc_new_var(&type, size - 16);
+    CHECK(b != NULL);
+    return kind == RC_BLOCK_RAW ? b : rc_head_of(b);
+}
+
+static void uncarve_one(rc_object_head *block, rc_block_kind kind)
+{
+    if (kind == RC_BLOCK_RAW)
+        rc_free(block);
+    else
+        rc_decref(block + 1);
+}
+
+/* Allocates a pool's worth of blocks of size (kind), one by one on a heap
+ * of its own, checking that they come in address order and that the
+ * pool's carved bytes after each refill are want[0..n), its limit last;
+ * then frees them (the pool goes back to its arena) and checks that the
+ * next block, from the same pool taken again, carves the first batch anew. */
+static void check_carving(size_t size, rc_block_kind kind, const uint16_t *want, size_t n)
+{
+    static rc_object_head *taken[RC_POOL_SIZE / 16];
+    heap = rc_heap_new();
+    CHECK(heap != NULL);
+    rc_heap *previous = rc_heap_use(heap);
+    size_t cap = RC_POOL_SIZE / size, refills = 0;
+    for (size_t i = 0; i < cap; i++) {
+        taken[i] = carve_one(size, kind);
+        rc_pool *pool = pool_of(taken[i]);
+        CHECK(i == 0 || (char *)taken[i] == (char *)taken[i - 1] + size);
+        if (pool->carved != (refills ? want[refills - 1] : 0)) {
+            CHECK(refills < n && pool->carved == want[refills]);
+            refills++;
+        }
+        CHECK(rc_pool_is_valid(pool));
+    }
+    rc_pool *pool = pool_of(taken[0]);
+    CHECK_EQ(refills, n);
+    CHECK_EQ(want[n - 1], pool->limit);
+    for (size_t i = 0; i < cap; i++)
+        uncarve_one(taken[i], kind);
+    CHECK_EQ(pool->used, 0);
+    CHECK(pool->free_key & RC_FREE_KEY_OFF_LIST);  /* back in its arena */
+    rc_object_head *again = carve_one(size, kind); /* the lowest free pool */
+    CHECK(again == taken[0] && pool->carved == want[0] && rc_pool_is_valid(pool));
+    uncarve_one(again, kind);
+    CHECK(rc_alloc_validate(heap));
+    rc_heap_use(previous);
+    rc_heap_destroy(heap);
+}
+
+static void test_carving(void)
+{
+    /* 48: 21 blocks (1008 bytes), 21, 42, 84 (4032 bytes), 85, 85, and
+     * the 3 that fit in what is left */
+    static const uint16_t bytes48[] = {1008, 2016, 4032, 8064, 12144, 16224, 16368};
+    static const uint16_t bytes32[] = {1024, 2048, 4096, 8192, 12288, 16384};
+    check_carving(48, RC_BLOCK_OBJECT, bytes48, sizeof bytes48 / sizeof bytes48[0]);
+    check_carving(48, RC_BLOCK_RAW, bytes48, sizeof bytes48 / sizeof bytes48[0]);
+    check_carving(32, RC_BLOCK_RAW, bytes32, sizeof bytes32 / sizeof bytes32[0]);
+}
+
 static bool key_traced(const void *block)
 {
     return (pool_of(block)->free_key & RC_FREE_KEY_TRACED) != 0;
@@ -240,6 +310,7 @@ int main(void)
 {
     test_rotation();
     test_churn();
+    test_carving();
     test_tracing_keys();
     test_debug_heap_stays_slow();
     return check_report();

@@ -117,26 +117,42 @@ static void pool_init(rc_pool *pool, rc_heap *heap, rc_block_kind kind, unsigned
     pool->skipped = 0;
 }
 
-/* Carves up to a batch of blocks into the pool's empty free list, in
- * address order. Object blocks get their dead word (refcnt, gc_bits at the
- * user pointer, front bytes in: block_layout.h) zeroed: a recycled pool
- * holds old data there. */
+/* Bytes of pool's next carve (pool.h): as many as are carved already,
+ * within [RC_CARVE_FIRST, RC_CARVE_BATCH]. */
+static size_t carve_bytes(const rc_pool *pool)
+{
+    size_t bytes = pool->carved;
+    if (bytes < RC_CARVE_FIRST)
+        return RC_CARVE_FIRST;
+    return bytes < RC_CARVE_BATCH ? bytes : RC_CARVE_BATCH;
+}
+
+/* One block carved: an object block's dead word (refcnt, gc_bits at the
+ * user pointer, front bytes in: block_layout.h) zeroed, since a recycled
+ * pool holds old data there, and its link set. */
+static inline void carve_block(char *b, char *next, bool object, size_t front)
+{
+    if (object) {
+        RC_UNPOISON(b + front, sizeof(uint64_t));
+        *(uint64_t *)(b + front) = 0;
+    }
+    rc_block_set_next(b, next);
+}
+
+/* Carves the next batch of blocks into the pool's empty free list, in
+ * address order. */
 static void pool_carve(rc_pool *pool, size_t front)
 {
     size_t size = rc_pool_block_size(pool);
-    size_t n = RC_CARVE_BATCH / size;
+    size_t n = carve_bytes(pool) / size;
     size_t room = (size_t)(pool->limit - pool->carved) / size;
     if (n > room)
         n = room;
-    char *first = pool->mem + pool->carved;
-    for (size_t i = 0; i < n; i++) {
-        char *b = first + i * size;
-        if (pool->kind == RC_BLOCK_OBJECT) {
-            RC_UNPOISON(b + front, sizeof(uint64_t));
-            *(uint64_t *)(b + front) = 0;
-        }
-        rc_block_set_next(b, i + 1 < n ? b + size : NULL);
-    }
+    bool object = pool->kind == RC_BLOCK_OBJECT;
+    char *first = pool->mem + pool->carved, *last = first + (n - 1) * size;
+    for (char *b = first; b != last; b += size)
+        carve_block(b, b + size, object, front);
+    carve_block(last, NULL, object, front);
     pool->freeblock = first;
     pool->carved = (uint16_t)(pool->carved + n * size);
 }

@@ -35,8 +35,11 @@
  *   free (used == 0, on its arena's free-pool list or untouched, its key
  *   carrying RC_FREE_KEY_OFF_LIST or being RC_FREE_KEY_NONE).
  *
- * Blocks are carved lazily, RC_CARVE_BATCH bytes' worth at a time, from
- * `carved` up to `limit`, so an arena's untouched pages cost no memory.
+ * Blocks are carved lazily, from `carved` up to `limit`, so an arena's
+ * untouched pages cost no memory: RC_CARVE_FIRST bytes' worth first, then
+ * as many as are carved already, up to RC_CARVE_BATCH at a time, so that a
+ * pool emptied soon after it was taken (a small structure made and freed,
+ * which sends the pool back to its arena) carved few blocks it never used.
  */
 #ifndef RC_ALLOC_POOL_H
 #define RC_ALLOC_POOL_H
@@ -51,7 +54,8 @@
 #endif
 
 #define RC_POOL_SHIFT          14
-#define RC_CARVE_BATCH         4096 /* bytes carved into the free list at a time */
+#define RC_CARVE_BATCH         4096 /* most bytes carved into the free list at a time */
+#define RC_CARVE_FIRST         1024 /* the first carve of a pool taken from its arena */
 #define RC_POOL_CAPACITY(size) (RC_POOL_SIZE / (size))
 #define RC_POOL_MAX_BLOCKS     RC_POOL_CAPACITY(RC_SIZE_CLASS_STEP)
 #define RC_LIVE_WORDS          ((RC_POOL_MAX_BLOCKS + 63) / 64)
@@ -162,7 +166,8 @@ _Static_assert(RC_SIZE_CLASSES *RC_SIZE_CLASS_STEP == RC_SMALL_MAX, "classes cov
 _Static_assert(RC_SIZE_CLASSES <= 256, "a class fits uint8_t");
 _Static_assert(RC_POOL_CAPACITY(RC_SMALL_MAX) >= 16, "big classes still share a pool");
 _Static_assert(RC_POOL_SIZE % RC_SMALL_MAX == 0, "the largest class wastes nothing");
-_Static_assert(RC_CARVE_BATCH >= RC_SMALL_MAX, "a carve batch holds a block");
+_Static_assert(RC_CARVE_FIRST >= RC_SMALL_MAX && RC_CARVE_FIRST <= RC_CARVE_BATCH,
+               "a carve batch holds a block");
 
 /* The size-class table: class c holds blocks of rc_class_size[c] bytes. */
 RC_INTERNAL extern const uint16_t rc_class_size[RC_SIZE_CLASSES];
