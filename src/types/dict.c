@@ -60,6 +60,9 @@ static bool dict_key_ok(const void *d, const void *key, const char *fn)
  * The fast paths take keys whose hash is at hand, ints and strs that
  * cached theirs, and tables that have room: one inline lookup
  * (dict_lookup.h), then a store; they call nothing, so they need no frame.
+ * rc_dict_set tries a shorter step first for an int key and an int table
+ * (dict_set_int: the key's home slot empty, the entry filed there), and
+ * reaches its other steps by tail calls.
  * Anything else (a misuse, a key of another type, a str not hashed yet, a
  * key equal to an entry's but another object, a first table, a resize, a
  * str or int table turning general) goes to the general path, which
@@ -149,16 +152,15 @@ static inline __attribute__((always_inline)) int dict_set_in(rc_dict_body *d, rc
     return dict_replace(ek + 1, value); /* the value follows the key */
 }
 
-int rc_dict_set(void *obj, void *key, void *value)
+/* The fast step for a live key of the given kind (hash at hand) and d's
+ * table, specialized by the table's shape; out of line, so that
+ * rc_dict_set needs no frame. */
+static RC_NOINLINE int dict_set_shaped(rc_dict_body *d, void *key, uint64_t hash, unsigned kind,
+                                       void *value)
 {
-    uint64_t hash;
-    unsigned kind;
-    if (RC_UNLIKELY(!fast_dict(obj) || !key || !value || !fast_key(key, &hash, &kind)))
-        return dict_set_general(obj, key, value);
-    rc_dict_body *d = obj;
     rc_dict_table *k = d->keys;
     if (RC_UNLIKELY(!k || (k->kind != RC_DICT_GENERAL && k->kind != kind)))
-        return dict_set_general(obj, key, value);
+        return dict_set_general(d, key, value);
     switch (k->shape) {
     case 0:
         return dict_set_in(d, k, key, hash, value, 0, false);
@@ -177,6 +179,57 @@ int rc_dict_set(void *obj, void *key, void *value)
     default:
         return dict_set_in(d, k, key, hash, value, 3, true);
     }
+}
+
+/* The int step over slots of 1 << w bytes (a constant): an int key goes
+ * straight into k, d's int table, if a usable entry is left and the key's
+ * home slot is empty (the probe for it would end there at once: it is
+ * absent, and its entry is filed at home, so displaced stays). No tag
+ * compared, no first free slot kept, no entry read; anything else goes to
+ * the table's shaped step. */
+static inline __attribute__((always_inline)) int dict_set_int_home(rc_dict_body *d,
+                                                                   rc_dict_table *k, void *key,
+                                                                   uint64_t hash, void *value,
+                                                                   unsigned w)
+{
+    size_t home = (size_t)hash & (rc_dict_table_size(k) - 1);
+    if (!rc_dict_table_has_room(k) || rc_dict_slot_load(k->indices, home, w) != RC_DKIX_EMPTY)
+        return dict_set_shaped(d, key, hash, RC_DICT_INT, value);
+    rc_dict_insert_in(d, k, rc_incref(key), hash, rc_incref(value), home, w, true);
+    return 0;
+}
+
+/* dict_set_int_home for k's slot width, out of line, so that rc_dict_set
+ * needs no frame. key and value are not NULL (rc_dict_set checked): the
+ * hint drops rc_incref's tests. */
+static RC_NOINLINE int dict_set_int(rc_dict_body *d, rc_dict_table *k, void *key, uint64_t hash,
+                                    void *value)
+{
+    if (!key || !value)
+        __builtin_unreachable();
+    switch (k->log2_width) {
+    case 0:
+        return dict_set_int_home(d, k, key, hash, value, 0);
+    case 1:
+        return dict_set_int_home(d, k, key, hash, value, 1);
+    case 2:
+        return dict_set_int_home(d, k, key, hash, value, 2);
+    default:
+        return dict_set_int_home(d, k, key, hash, value, 3);
+    }
+}
+
+int rc_dict_set(void *obj, void *key, void *value)
+{
+    uint64_t hash;
+    unsigned kind;
+    if (RC_UNLIKELY(!fast_dict(obj) || !key || !value || !fast_key(key, &hash, &kind)))
+        return dict_set_general(obj, key, value);
+    rc_dict_body *d = obj;
+    rc_dict_table *k = d->keys;
+    if (kind != RC_DICT_INT || !k || k->kind != RC_DICT_INT)
+        return dict_set_shaped(d, key, hash, kind, value);
+    return dict_set_int(d, k, key, hash, value);
 }
 
 /* Looks key up in d: 0 with *ix the entry number or RC_DKIX_EMPTY, or a

@@ -11,7 +11,8 @@
  * and its key object only to compare it with an equal-hash key that is not
  * the same object. Three steps, each taken only when the one before cannot
  * decide (RC_DICT_LOOKUP_SLOW):
- *  1. inline in rc_dict_get and rc_dict_set, calling nothing: identity;
+ *  1. inline in rc_dict_get and rc_dict_set's shaped step (dict.c),
+ *     calling nothing: identity;
  *  2. out of line (rc_dict_table_lookup): comparisons that run no user
  *     code (rc_dict_entry_matches: ints, strs, bytes);
  *  3. the careful lookup (rc_dict_table_find), for keys of user types

@@ -49,6 +49,7 @@ static rc_dict_table *keys_new(unsigned log2_size, unsigned kind)
     k->shape = (uint8_t)rc_dict_shape(log2_width, kind);
     k->nentries = 0;
     k->displaced = kind != RC_DICT_INT; /* only int tables track it: dict_table.h */
+    k->holes = 0;
     memset(k->indices, 0xff, (size_t)1 << (log2_size + log2_width)); /* all RC_DKIX_EMPTY */
     return k;
 }
@@ -126,7 +127,9 @@ static int regrow(rc_dict_body *d, unsigned log2_size)
     k->log2_width = (uint8_t)log2_width;
     k->shape = (uint8_t)rc_dict_shape(log2_width, k->kind);
     size_t n = k->nentries;
-    k->nentries = d->used = pack_entries(k, k, n);
+    if (k->holes) /* else no entry lacks its key: nentries == used */
+        k->nentries = d->used = pack_entries(k, k, n);
+    k->holes = 0;
     d->keys = k;
     if (splits && k->nentries == n) { /* every slot still names its entry */
         rc_dict_table_split(k, old_log2);
@@ -197,6 +200,7 @@ void rc_dict_table_remove(rc_dict_body *d, size_t ix, size_t slot, void **key, v
     RC_ASSERT(rc_dict_slot_get(k, slot) >= 0 &&
               rc_dict_slot_entry(k, rc_dict_slot_get(k, slot)) == ix);
     rc_dict_slot_set(k, slot, RC_DKIX_DUMMY);
+    k->holes = 1;
     *key = *rc_dict_key_slot(k, ix);
     *value = *rc_dict_value_slot(k, ix);
     *rc_dict_key_slot(k, ix) = NULL;
@@ -247,6 +251,7 @@ bool rc_dict_table_next(const rc_dict_body *d, size_t *pos, void **key, void **v
 void rc_dict_table_traverse(rc_dict_body *d, rc_visit_fn visit, void *arg)
 {
     for (size_t ix = 0; d->keys && ix < d->keys->nentries; ix++) {
+        d->keys->holes = 1; /* the visitor may clear the key */
         if (*rc_dict_key_slot(d->keys, ix))
             visit(rc_dict_key_slot(d->keys, ix), arg);
         if (d->keys && ix < d->keys->nentries && *rc_dict_value_slot(d->keys, ix))
@@ -286,6 +291,8 @@ int rc_dict_table_validate(rc_dict_body *d)
         return invalid("nentries past usable, or a wrong index width or shape");
     if (k->displaced > 1 || (k->kind != RC_DICT_INT && !k->displaced))
         return invalid("displaced not 1 in a str or general table, or not 0 or 1");
+    if (k->holes > 1 || (!k->holes && d->used != k->nentries))
+        return invalid("holes 0 with an entry that lost its key, or not 0 or 1");
     size_t live = 0, named = 0;
     for (size_t ix = 0; ix < k->nentries; ix++) {
         void *key = *rc_dict_key_slot(k, ix);

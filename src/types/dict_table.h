@@ -5,7 +5,8 @@
  * wide (CPython's: the narrowest that holds every entry number), then a
  * dense entries array in insertion order:
  *
- *     [ log2_size | width | kind | shape | displaced | nentries ][ index slots ][ entries ... ]
+ *     [ log2_size | width | kind | shape | displaced | holes | nentries ][ index slots ][ entries
+ * ... ]
  *
  * (shape, rc_dict_shape of width and kind, picks a lookup's specialized
  * code.)
@@ -45,7 +46,12 @@
  *    whose hash is their value, keep it 0): it becomes 1 at the first entry
  *    filed elsewhere and stays so until the index is rebuilt. Str and
  *    general tables have it 1 always (their hashes scatter, so they are
- *    home-only only while tiny), and pay nothing to keep it.
+ *    home-only only while tiny), and pay nothing to keep it;
+ *  - holes is 0 only if every entry has its key (nentries == used): it
+ *    becomes 1 at a removal and at a traversal (whose visitor may clear
+ *    keys: the collector's simple-garbage path), and 0 again when a resize
+ *    packs the entries, so that a table that never lost an entry grows
+ *    without reading its entries to look for holes.
  * A table is rebuilt when an insertion finds no usable entry left: to
  * CPython's calculate_log2_keysize(3 * used) (the smallest power of two
  * >= 3 * used, at least 8; 16 for 1 or 2 live entries), entries compacted
@@ -96,6 +102,7 @@ typedef struct rc_dict_table {
     uint8_t kind;       /* RC_DICT_GENERAL, RC_DICT_STR or RC_DICT_INT */
     uint8_t shape;      /* rc_dict_shape(log2_width, kind): how lookups dispatch */
     uint8_t displaced;  /* 0: every entry in its home slot (int tables; see above) */
+    uint8_t holes;      /* 0: every entry has its key (see above) */
     size_t nentries;    /* entries used, deleted ones included */
     unsigned char indices[];
 } rc_dict_table;
