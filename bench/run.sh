@@ -150,6 +150,12 @@ ratio() {
   [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b}'
 }
 
+# exact_ratio A B: a / b unrounded, for verdicts (0.1012 must not pass
+# "<= 0.1" because it prints as 0.10).
+exact_ratio() {
+  [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.9g", a / b}'
+}
+
 # table WORKLOAD TITLE IMPL..: each figure; reclaim's line carries its ratios.
 # The peers' figures are those of workload $peer_workload if set (a variant
 # of a workload that only reclaim runs).
@@ -188,9 +194,10 @@ verdict() {
 # target WORKLOAD PEER OP LIMIT TEXT: reclaim/PEER OP LIMIT (OP: <= or <);
 # PEER's figure is that of $peer_workload if set, as in table.
 target() {
-  local r
-  r=$(ratio "$(value "$1" reclaim)" "$(value "${peer_workload:-$1}" "$2")")
-  verdict "$5 (${r:--}x)" "$(compare "$r" "$3" "$4")"
+  local mine theirs r
+  mine=$(value "$1" reclaim) theirs=$(value "${peer_workload:-$1}" "$2")
+  r=$(ratio "$mine" "$theirs")
+  verdict "$5 (${r:--}x)" "$(compare "$(exact_ratio "$mine" "$theirs")" "$3" "$4")"
 }
 
 # limit WORKLOAD LIMIT TEXT: reclaim's figure <= LIMIT.
@@ -293,8 +300,10 @@ for run in "1 1.5 1 frame" "16 3 16 frames" "16fp 3 16 frames, frame pointers" \
   read -r n max text <<<"$run"
   off=trace_bintree_off
   [[ $n == *_nofp ]] && off=trace_bintree_off_nofp
-  r=$(ratio "$(value trace_bintree_$n reclaim)" "$(value $off reclaim)")
-  verdict "tracing at $text at most ${max}x (${r:--}x)" "$(compare "$r" "<=" "$max")"
+  traced=$(value trace_bintree_$n reclaim) untraced=$(value $off reclaim)
+  r=$(ratio "$traced" "$untraced")
+  verdict "tracing at $text at most ${max}x (${r:--}x)" \
+    "$(compare "$(exact_ratio "$traced" "$untraced")" "<=" "$max")"
 done
 table trace_frame_cfi "tracing: each frame beyond the first, by the checked walk (default)"
 table trace_frame_lu "tracing: each frame beyond the first, by libunwind"
