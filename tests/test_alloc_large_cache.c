@@ -22,6 +22,7 @@
  */
 // ctest-labels: slow
 #include "check.h"
+#include "stats_text.h"
 #include "rng.h"
 #include "rss.h"
 
@@ -620,22 +621,12 @@ static void test_struct_sizes(void)
     drop_heap();
 }
 
-static char *printed(void)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    rc_heap_print_stats(heap, out);
-    fclose(out);
-    return text;
-}
-
 static void test_printed(void)
 {
     use_heap(64 * MiB, 250);
     rc_free(block_of(3));
     rc_free(block_of(1)); /* taken from the 3 MiB one: a hit */
-    char *text = printed();
+    char *text = printed_stats(heap);
     CHECK_STR_CONTAINS(text, "large_cache_bytes           3145728  bytes of freed large mappings");
     CHECK_STR_CONTAINS(text, "large_cache_hits                  1  large mappings and growths");
     CHECK_STR_CONTAINS(text, "large_cache_misses                1  ");
@@ -644,7 +635,7 @@ static void test_printed(void)
     free(text);
     drop_heap();
     use_heap(RC_LARGE_CACHE_OFF, 0);
-    text = printed();
+    text = printed_stats(heap);
     CHECK_STR_CONTAINS(text, "\nlarge-block cache: off\n");
     free(text);
     drop_heap();

@@ -4,6 +4,7 @@
  * the tracer's hook, and the struct_size check.
  */
 #include "check.h"
+#include "stats_text.h"
 
 #include "alloc/large.h"
 
@@ -13,16 +14,6 @@ static size_t capacity(size_t size) { return RC_POOL_SIZE / size; }
 
 /* Bytes of a pool of this class that no block fits. */
 static size_t tail(size_t size) { return RC_POOL_SIZE - capacity(size) * size; }
-
-static char *printed(rc_heap *heap)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    rc_heap_print_stats(heap, out);
-    fclose(out);
-    return text;
-}
 
 static size_t fake_overhead(rc_heap *heap)
 {
@@ -102,13 +93,13 @@ static void test_counts(rc_heap *heap)
     CHECK_EQ(stats_of(heap).tracer_overhead, 0);
     heap->hooks.trace_overhead = fake_overhead;
     CHECK_EQ(stats_of(heap).tracer_overhead, 12345);
-    char *hooked = printed(heap);
+    char *hooked = printed_stats(heap);
     CHECK_STR_CONTAINS(hooked, "tracer_overhead               12345  bytes the tracer holds");
     free(hooked);
     heap->hooks.trace_overhead = saved;
 
     /* the printed text */
-    char *text = printed(heap);
+    char *text = printed_stats(heap);
     char line[160];
     snprintf(line, sizeof line,
              "reclaim heap %p: small blocks (<= 512 bytes) in 16 KiB pools, 64 pools per "
