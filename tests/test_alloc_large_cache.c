@@ -9,15 +9,16 @@
  * neighbours when freed, grown into in place. Then: the hit and miss
  * counts, the bound (eviction of the extents cached longest, a mapping
  * longer than the bound never cached, a cache turned off), the decay (on
- * the large paths only, never the small ones), rc_heap_trim (the cache and
- * the spare arenas, exact bytes), calloc from a reused mapping, fault
- * injection with and without a cached mapping to fall back on, the RSS
- * after freeing 200 MB of large blocks (within the bound; back near the
- * start after trim and after decay), remote frees, tracing, a debug heap,
- * the old struct sizes of the options and statistics, the printed text,
- * and a seeded model test of random allocations, resizes and frees with
- * faults, against which every block's bytes and the cache's invariants
- * are checked.
+ * the large paths, as pools are taken and given back, and in
+ * rc_heap_stats; never on the small blocks' fast paths), rc_heap_trim
+ * (the cache and the spare arenas, exact bytes), calloc from a reused
+ * mapping, fault injection with and without a cached mapping to fall
+ * back on, the RSS after freeing 200 MB of large blocks (within the
+ * bound; back near the start after trim and after decay), remote frees,
+ * tracing, a debug heap, the old struct sizes of the options and
+ * statistics, the printed text, and a seeded model test of random
+ * allocations, resizes and frees with faults, against which every block's
+ * bytes and the cache's invariants are checked.
  * Usage: test_alloc_large_cache [model ops [seed]]
  */
 // ctest-labels: slow
@@ -295,6 +296,14 @@ static void test_decay(void)
     s = stats(); /* rc_heap_stats applies the decay too */
     CHECK_EQ(s.large_cache_bytes, 0);
     CHECK_EQ(s.large_cache_decayed, 8 * MiB + 2 * MiB + 3 * MiB);
+    for (int i = 0; i < POOLS * PER_POOL; i++) /* taken while nothing is cached */
+        smalls[i] = rc_malloc(64);
+    rc_free(block_of(4));
+    sleep_ms(120);
+    for (int i = 0; i < POOLS * PER_POOL; i++) /* pools given back: every 16th looks */
+        rc_free(smalls[i]);
+    CHECK_EQ(heap->alloc.cache.bytes, 0);
+    CHECK_EQ(stats().large_cache_decayed, 8 * MiB + 2 * MiB + 3 * MiB + 4 * MiB);
     drop_heap();
 }
 
@@ -685,7 +694,7 @@ static bool disjoint(const slot *slots)
 {
     for (int i = 0; i < SLOTS; i++) {
         const rc_large *a = slots[i].p ? rc_large_of(slots[i].p) : NULL;
-        if (!a || !a->mapped)
+        if (!a || !rc_large_is_mapped(a))
             continue;
         for (const rc_large_extent *e = heap->alloc.cache.extents; e; e = e->next)
             if ((const char *)a < (const char *)e + e->len &&

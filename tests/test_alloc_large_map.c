@@ -55,7 +55,7 @@ static const rc_large *header(const void *p) { return rc_large_of(p); }
 static bool is_mapped(const void *p)
 {
     const rc_large *h = header(p);
-    return h && h->mapped == 1;
+    return h && rc_large_is_mapped(h);
 }
 
 /* The byte at i of a block filled by fill(). */

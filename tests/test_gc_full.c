@@ -507,12 +507,11 @@ static void test_reused_and_mixed(void)
     enum { FILL = 30000, N = 12000 };
     static GNode *fill[FILL];
     reset();
-    uint64_t x = 88172645463325252u;
+    rng_state = 88172645463325252u;
     for (long i = 0; i < FILL; i++)
         fill[i] = g_new(MAX_IDS - 1 - i, 0);
     for (long i = 0; i < FILL; i++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        if (x % 3) { /* two thirds go: their blocks are reused below */
+        if (rnd(3)) { /* two thirds go: their blocks are reused below */
             rc_decref(fill[i]);
             fill[i] = NULL;
         }
@@ -524,8 +523,7 @@ static void test_reused_and_mixed(void)
     destroy_calls = 0;
     GNode *survivor = g_new(N + 1, 0);
     for (long i = 0; i < N; i++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        size_t extra = i % 97 == 0 ? 700 + x % 3000 : (size_t)(x % 400); /* some large */
+        size_t extra = (size_t)(i % 97 == 0 ? 700 + rnd(3000) : rnd(400)); /* some large */
         chain[i] = g_new(i, extra);
         if (i > 0)
             chain[i - 1]->ref[0] = chain[i];

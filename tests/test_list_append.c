@@ -96,7 +96,7 @@ static void test_growth_to_mapped(void)
     /* the item array is now one mapped large block */
     const rc_list_body *body = list;
     const rc_large *h = rc_large_of(body->items);
-    CHECK(h != NULL && h->mapped == 1);
+    CHECK(h != NULL && rc_large_is_mapped(h));
     CHECK_EQ(rc_sizeof(list), 16 + 32 + 8 * 1056084);
     size_t bad = 0;
     for (size_t i = 0; i < N; i++)
@@ -149,7 +149,7 @@ static void test_growth_fails(void)
     CHECK_EQ(rc_list_delete(list, 1000), 0); /* the shrink happens now */
     CHECK_EQ(rc_list_len(list), 1000);
     CHECK_EQ(rc_list_capacity(list), (1000 + 1000 / 8 + 6) & ~(size_t)3);
-    CHECK(rc_large_of(((const rc_list_body *)list)->items)->mapped == 0);
+    CHECK(!rc_large_is_mapped(rc_large_of(((const rc_list_body *)list)->items)));
     size_t bad = 0;
     for (size_t i = 0; i < 1000; i++)
         bad += rc_list_get(list, i) != item_for(i);

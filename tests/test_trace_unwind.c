@@ -14,11 +14,12 @@
  * forms); a hand-written frame of the general kind; every form of row the
  * tables can give, written by hand, sorted exactly; stacks through a signal
  * handler (the checked walk leaves those to libunwind, with the same
- * frames); a thread's stack; a module loaded after the rules' libdw session
- * was made, and one whose file is gone; the tracer's own path (rc_malloc
- * records the same frames either way); the rules' memory and their
- * session's (counted, validated, given back), and a rule set that cannot
- * get memory.
+ * frames); a thread's stack; two heaps walked at once on two threads, each
+ * with its own libdw session; a module loaded after the rules' libdw
+ * session was made, and one whose file is gone; the tracer's own path
+ * (rc_malloc records the same frames either way); the rules' memory and
+ * their session's (counted, validated, given back), and a rule set that
+ * cannot get memory.
  */
 #include "trace_check.h"
 #include "trace_chain.h"
@@ -128,6 +129,19 @@ __attribute__((noinline)) void run_chain(chain *c)
 {
     chain_next(c);
     NO_TAIL_CALL();
+}
+
+/* Runs a random chain of depth frames ending in leaf, each walk capturing
+ * at most frames frames: the checked walk must give libunwind's frames.
+ * Returns how many captures it left to libunwind meanwhile. */
+static size_t run_random_chain(chain *c, int depth, chain_leaf_fn leaf, size_t frames)
+{
+    random_chain_from(c, depth, leaf, &rng);
+    limit = frames;
+    size_t fallbacks = heap->trace.unwind_fallbacks;
+    run_chain(c);
+    CHECK(same_capture(&got[CHECKED], &got[LIBUNWIND]));
+    return heap->trace.unwind_fallbacks - fallbacks;
 }
 
 /* The frames the checked walk found are the chain's, in order, as far as
@@ -245,10 +259,10 @@ static int sweep_module(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-/* The decoder over the real tables of every loaded module (this program,
+/* Layouts from the real tables of every loaded module (this program,
  * libc, libunwind, libdw...): CIEs and FDEs of every kind the toolchain
- * emits, at every sort of instruction, decode without a fault to layouts
- * of the documented forms, most of them walkable. */
+ * emits, at every sort of instruction, are read without a fault and sorted
+ * into layouts of the documented forms, most of them walkable. */
 static void test_all_tables(void)
 {
     sweep sw = {0, 0, 0, 0};
@@ -304,13 +318,7 @@ __attribute__((noinline)) void odd_leaf(chain *c)
 static void test_general_layout(void)
 {
     chain c;
-    random_chain(&c, 8);
-    c.leaf = odd_leaf;
-    limit = 16;
-    size_t fallbacks = heap->trace.unwind_fallbacks;
-    run_chain(&c);
-    CHECK(same_capture(&got[CHECKED], &got[LIBUNWIND]));
-    CHECK_EQ(heap->trace.unwind_fallbacks, fallbacks);
+    CHECK_EQ(run_random_chain(&c, 8, odd_leaf, 16), 0);
     CHECK(got[CHECKED].n == 16);
     CHECK_STR_CONTAINS(function_of(got[CHECKED].ips[0]), "chain_leaf");
     CHECK_STR_CONTAINS(function_of(got[CHECKED].ips[1]), "odd_frame");
@@ -558,14 +566,9 @@ static size_t capture_through_module(void *module)
     if (!dl_frame)
         return SIZE_MAX;
     chain c;
-    random_chain(&c, 6);
-    c.leaf = dl_leaf;
-    limit = 12;
-    size_t fallbacks = heap->trace.unwind_fallbacks;
-    run_chain(&c);
-    CHECK(same_capture(&got[CHECKED], &got[LIBUNWIND]));
+    size_t fallbacks = run_random_chain(&c, 6, dl_leaf, 12);
     CHECK_STR_CONTAINS(function_of(got[CHECKED].ips[1]), "trace_dl_frame");
-    return heap->trace.unwind_fallbacks - fallbacks;
+    return fallbacks;
 }
 
 /* A module loaded after the walk's session reported the process's modules:
@@ -645,8 +648,7 @@ static void test_through_rc_malloc(void)
     CHECK_EQ(rc_trace_start(16), 0);
     for (int i = 0; i < 100; i++) {
         chain c;
-        random_chain(&c, 1 + (int)(next_random() % 30));
-        c.leaf = alloc_leaf;
+        random_chain_from(&c, 1 + (int)(next_random() % 30), alloc_leaf, &rng);
         run_chain(&c);
         const rc_trace_frames *a = rc_block_traceback(allocated[0]);
         const rc_trace_frames *b = rc_block_traceback(allocated[1]);

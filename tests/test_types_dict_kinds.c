@@ -6,7 +6,8 @@
  * but other objects are found (the out-of-line comparison); a table grows
  * in its own block, dropping deleted entries, rebuilds at the same size or
  * shrinks to a new one; and a table whose block cannot grow is made anew,
- * or, with no memory at all, the dict is left as it was. */
+ * or, with no memory at all, the dict is left as it was (its holes too:
+ * docs/types.md, "dict"). */
 #include "faults.h"
 
 #include "types/dict_table.h"
@@ -300,13 +301,17 @@ static void test_growth_out_of_memory(void)
     rc_decref(k);
     end();
 
-    /* no memory at all: RC_ENOMEM, the dict as it was */
+    /* no memory at all, in a table with a hole: RC_ENOMEM, the dict as it
+     * was, its hole too; with memory again the growth packs the hole */
     faults_begin();
     d = full_dict(&len);
-    size_t size = rc_sizeof(d);
+    void *gone = rc_int_new(100003);
+    CHECK_EQ(rc_dict_del(d, gone), 0);
+    size_t size = rc_sizeof(d), n = 0;
     static int64_t expected[170];
     for (size_t i = 0; i < len; i++)
-        expected[i] = 100000 + (int64_t)i;
+        if (i != 3)
+            expected[n++] = 100000 + (int64_t)i;
     k = rc_int_new(7777);
     arm(0, true); /* every system request fails */
     error_reset();
@@ -314,12 +319,20 @@ static void test_growth_out_of_memory(void)
     CHECK_STR_CONTAINS(rc_last_error(), "out of memory");
     CHECK(faults_disarm());
     CHECK_EQ(rc_sizeof(d), size);
-    CHECK_EQ(order_mismatches(d, expected, len), 0);
+    CHECK_EQ(order_mismatches(d, expected, n), 0);
     CHECK_EQ(rc_refcount(k), 1);
+    CHECK_EQ(((rc_dict_body *)d)->keys->holes, 1);
     CHECK(table_ok(d));
-    CHECK_EQ(rc_dict_set(d, k, k), 0); /* memory again */
-    CHECK(rc_dict_get(d, k) == k);
+    CHECK_EQ(rc_dict_set(d, k, k), 0); /* memory again: packed, grown */
+    expected[n++] = 7777;
+    CHECK_EQ(((rc_dict_body *)d)->keys->log2_size, 9);
+    CHECK_EQ(((rc_dict_body *)d)->keys->holes, 0);
+    CHECK_EQ(((rc_dict_body *)d)->keys->nentries, n);
+    CHECK_EQ(rc_refcount(k), 3); /* the key and the value */
+    CHECK_EQ(order_mismatches(d, expected, n), 0);
+    CHECK(table_ok(d));
     rc_decref(d);
+    rc_decref(gone);
     rc_decref(k);
     end();
 }

@@ -123,7 +123,7 @@ bool rc_debug_validate(rc_heap *heap)
     rc_debug_state *debug = heap->alloc.debug;
     if (!debug)
         return heap->alloc.front == 0 || broken("front without debug state", heap);
-    if (heap->alloc.front != RC_DEBUG_FRONT || heap->alloc.fast_max != 0)
+    if (heap->alloc.front != RC_DEBUG_FRONT || heap->alloc.inline_max != 0)
         return broken("debug heap with the plain layout or fast paths", heap);
     if (debug->count > debug->ring_cap || debug->head >= debug->ring_cap)
         return broken("quarantine ring indexes", debug);

@@ -41,7 +41,7 @@
  *
  * Blocks of RC_LARGE_MAP_MIN (1 MiB) or more, header included, get a
  * mapping of their own instead (large_map.c), with the header at its start
- * (mapped == 1, shift == 0: a page start, so it never straddles):
+ * (map_len != 0, shift == 0: a page start, so it never straddles):
  *
  *   mapping (2 MiB-aligned): [ header | block ... | rounding ]
  *
@@ -78,10 +78,9 @@
 
 #define RC_LARGE_LIVE  ((uintptr_t)0x6c617267656c6976u) /* "largeliv" */
 #define RC_LARGE_FREED ((uintptr_t)0x6c61726765667265u)
-#define RC_PAGE        4096u /* the smallest page size: a page of 4 KiB never spans two real pages */
 #define RC_HDR         sizeof(rc_large)
 
-static bool straddles(const char *block) { return (uintptr_t)block % RC_PAGE < RC_HDR; }
+static bool straddles(const char *block) { return (uintptr_t)block % RC_LARGE_PAGE < RC_HDR; }
 
 static char *large_get(rc_heap *heap, size_t total, bool zero)
 {
@@ -123,7 +122,7 @@ static void list_unlink(rc_alloc_state *st, rc_large *h)
  * block is a huge page too (large_map.c). */
 static size_t map_len(size_t size)
 {
-    size_t len = (RC_HDR + size + RC_PAGE - 1) & ~(size_t)(RC_PAGE - 1);
+    size_t len = (RC_HDR + size + RC_LARGE_PAGE - 1) & ~(RC_LARGE_PAGE - 1);
     if (len >= RC_LARGE_MAP_HUGE)
         len = (len + RC_LARGE_HUGE_PAGE - 1) & ~(RC_LARGE_HUGE_PAGE - 1);
     return len;
@@ -135,7 +134,7 @@ static bool wants_map(size_t size) { return RC_HDR + size >= RC_LARGE_MAP_MIN; }
 /* What the system gave for h, as counted in large_sys_bytes. */
 static size_t sys_size(const rc_large *h)
 {
-    return h->mapped ? h->map_len : h->shift + RC_HDR + h->size;
+    return rc_large_is_mapped(h) ? h->map_len : h->shift + RC_HDR + h->size;
 }
 
 static size_t round16(size_t size) { return (size + 15) & ~(size_t)15; }
@@ -163,10 +162,15 @@ static char *map_fresh(rc_heap *heap, size_t len)
  * its start, a page start, so it never straddles. NULL with a message. */
 static char *map_get(rc_heap *heap, size_t size, bool zero, size_t *len)
 {
-    char *p = rc_large_cache_take(heap, map_len(size), len);
-    if (p && zero)
+    size_t want = map_len(size);
+    char *p = rc_large_cache_take(heap, want, len);
+    if (!p) {
+        *len = want;
+        return map_fresh(heap, want);
+    }
+    if (zero)
         memset(p + RC_HDR, 0, size);
-    return p ? p : map_fresh(heap, *len = map_len(size));
+    return p;
 }
 
 /* The system block of a new large block of size bytes (a multiple of 16),
@@ -218,7 +222,6 @@ void *rc_large_alloc(rc_heap *heap, size_t size, rc_block_kind kind, bool zero)
                     .size = size,
                     .kind = (uint8_t)kind,
                     .shift = (uint16_t)shift,
-                    .mapped = len != 0,
                     .map_len = len,
                     .magic = (uintptr_t)(h + 1) ^ RC_LARGE_LIVE};
     rc_alloc_state *st = &heap->alloc;
@@ -233,7 +236,7 @@ void rc_large_free(rc_heap *heap, rc_large *h)
 {
     rc_alloc_state *st = &heap->alloc;
     RC_ASSERT(h->heap == heap);
-    rc_large_cache_tick(heap, h->mapped);
+    rc_large_cache_tick(heap, rc_large_is_mapped(h));
     if (h->trace_tb)
         heap->hooks.trace_free(heap, h + 1, NULL);
     list_unlink(st, h);
@@ -243,7 +246,7 @@ void rc_large_free(rc_heap *heap, rc_large *h)
     st->large_sys_bytes -= sys;
     h->magic = (uintptr_t)(h + 1) ^ RC_LARGE_FREED;
     rc_arena_map_remove_large(h);
-    if (h->mapped)
+    if (rc_large_is_mapped(h))
         rc_large_cache_put(heap, (char *)h, sys);
     else
         rc_sys_free(heap, (char *)h - h->shift);
@@ -330,12 +333,12 @@ void *rc_large_realloc(rc_heap *heap, rc_large *h, size_t size)
     if (!size_ok(size))
         return NULL;
     size = round16(size);
-    rc_large_cache_tick(heap, h->mapped || wants_map(size));
-    if (wants_map(size) != (h->mapped != 0))
+    rc_large_cache_tick(heap, rc_large_is_mapped(h) || wants_map(size));
+    if (wants_map(size) != rc_large_is_mapped(h))
         return large_move(heap, h, size);
     uintptr_t old_header = (uintptr_t)h;
     size_t old_sys = sys_size(h);
-    if (h->mapped) {
+    if (rc_large_is_mapped(h)) {
         rc_large *moved = map_fit(heap, h, size);
         return moved ? resized(heap, moved, old_header, old_sys, size) : NULL;
     }
@@ -352,7 +355,7 @@ void *rc_large_realloc(rc_heap *heap, rc_large *h, size_t size)
 static rc_large *header_tagged(const void *p, uintptr_t tag)
 {
     uintptr_t address = (uintptr_t)p;
-    if (address % 16 != 0 || address % RC_PAGE < RC_HDR)
+    if (address % 16 != 0 || address % RC_LARGE_PAGE < RC_HDR)
         return NULL;
     rc_large *h = (rc_large *)p - 1;
     if (!rc_arena_map_has_large(h))

@@ -23,11 +23,13 @@ typedef struct rc_large {
     size_t map_len;
     uint32_t trace_tb;
     uint8_t kind;   /* rc_block_kind */
-    uint8_t mapped; /* 1: the block has a mapping of its own (large_map.c) */
     uint16_t shift; /* bytes from the system block's start to this header */
 } rc_large;
 
 _Static_assert(sizeof(rc_large) == 64, "large blocks stay 16-aligned; large.c's layout");
+
+/* Whether h's block has a mapping of its own (large_map.c). */
+static inline bool rc_large_is_mapped(const rc_large *h) { return h->map_len != 0; }
 
 /* A large block of at least size bytes (zero-filled if zero); NULL with a
  * message. Does not call the out-of-memory hook (the caller does). */
@@ -48,6 +50,9 @@ static inline void *rc_large_block(rc_large *h) { return h + 1; }
 
 /* ---- mappings of their own (large_map.c) ---------------------------------- */
 
+/* The smallest page size: a page of 4 KiB never spans two real pages.
+ * Mappings and cached extents are whole pages of it. */
+#define RC_LARGE_PAGE ((size_t)4096)
 /* A block whose header and bytes come to this many or more gets a mapping
  * of its own: huge pages, growth by mremap, memory back at its free. */
 #define RC_LARGE_MAP_MIN   ((size_t)1 << 20)

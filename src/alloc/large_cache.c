@@ -34,9 +34,9 @@
  *    next large-block call that reads the clock (rc_large_cache_tick). The
  *    clock is read only while something is cached, on every call about a
  *    mapped block and on every CLOCK_EVERY-th other large-block call or
- *    pool taken from or given back to an arena (arena.c), never on the
- *    small blocks' fast paths; decay_at (no extent decays before it)
- *    spares the walk.
+ *    pool taken from or given back to an arena (arena.c), and by
+ *    rc_heap_stats, never on the small blocks' fast paths; decay_at (no
+ *    extent decays before it) spares the walk.
  * Nothing here makes a system call that needs memory, except the unmaps;
  * the fault injection of large_map.c sees only the mappings the cache
  * could not supply.
@@ -55,8 +55,7 @@
 
 #define NODE        sizeof(rc_large_extent)
 #define KEEP_MIN    RC_LARGE_MAP_MIN /* the shortest extent kept */
-#define PAGE        ((size_t)4096)
-#define CLOCK_EVERY 16u /* large-block calls about small blocks per clock read */
+#define CLOCK_EVERY 16u              /* large-block calls about small blocks per clock read */
 
 static rc_large_cache *cache_of(rc_heap *heap) { return &heap->alloc.cache; }
 
@@ -200,7 +199,7 @@ static void evict_to_bound(rc_large_cache *c)
 {
     while (c->bytes > c->max) {
         rc_large_extent *old = oldest(c);
-        size_t excess = (c->bytes - c->max + PAGE - 1) & ~(PAGE - 1);
+        size_t excess = (c->bytes - c->max + RC_LARGE_PAGE - 1) & ~(RC_LARGE_PAGE - 1);
         if (old->len >= excess + KEEP_MIN) {
             old->len -= excess;
             c->bytes -= excess;
@@ -245,7 +244,7 @@ static rc_large_extent *insert_merged(rc_large_cache *c, char *p, size_t len, ui
 void rc_large_cache_put(rc_heap *heap, char *p, size_t len)
 {
     rc_large_cache *c = cache_of(heap);
-    RC_ASSERT((uintptr_t)p % PAGE == 0 && len % PAGE == 0 && len > 0);
+    RC_ASSERT((uintptr_t)p % RC_LARGE_PAGE == 0 && len % RC_LARGE_PAGE == 0 && len > 0);
     if (c->max < KEEP_MIN) { /* the cache is off */
         rc_large_unmap(p, len);
         return;
@@ -334,7 +333,7 @@ bool rc_large_cache_is_valid(rc_heap *heap)
     for (const rc_large_extent *e = c->extents; e; prev = e, e = e->next) {
         if (e->prev != prev)
             return broken("links", e);
-        if ((uintptr_t)e % PAGE != 0 || e->len % PAGE != 0 || e->len < KEEP_MIN)
+        if ((uintptr_t)e % RC_LARGE_PAGE != 0 || e->len % RC_LARGE_PAGE != 0 || e->len < KEEP_MIN)
             return broken("an extent not page-aligned, or too short", e);
         if (prev && (const char *)prev + prev->len >= (const char *)e)
             return broken("extents out of order, overlapping or touching", e);

@@ -549,6 +549,7 @@ int rc_alloc_init(rc_heap *heap, const rc_heap_options *options)
         for (unsigned c = 0; c < RC_SIZE_CLASSES; c++)
             st->used[k][c] = RC_POOL_SENTINEL;
     atomic_init(&st->remote, NULL);
+    rc_large_cache_init(heap, options);
     int rc = rc_debug_init(heap, options);
     /* a debug heap's every request takes the out-of-line paths */
     st->inline_max = st->debug ? 0 : RC_SMALL_MAX;

@@ -29,26 +29,19 @@ static inline bool rc_alloc_object_inline(const rc_heap *heap, size_t size)
 RC_INTERNAL rc_heap *rc_alloc_object_owner_slow(const void *block);
 RC_INTERNAL void rc_alloc_free_object_slow(rc_heap *heap, void *block);
 
-/* The arena of a plain pool object block (RC_LARGE clear), and its heap:
- * a death looks the arena up once and frees the block with it. */
+/* The arena of a plain pool object block (RC_LARGE clear: made when
+ * rc_alloc_object_inline said yes), and its heap: a death looks the arena
+ * up once, finds the owner in it, and frees the block with it. Any other
+ * object block's owner: rc_alloc_object_owner_slow. */
 static inline rc_arena *rc_alloc_object_arena(const void *block) { return rc_arena_map_get(block); }
 static inline rc_heap *rc_alloc_arena_heap(const rc_arena *arena) { return arena->heap; }
-
-/* The heap owning an object block made by rc_alloc_block(..., OBJECT);
- * out_of_line is RC_LARGE: rc_alloc_object_inline said no when it was made. */
-static inline rc_heap *rc_alloc_object_owner(const void *block, bool out_of_line)
-{
-    if (RC_LIKELY(!out_of_line))
-        return rc_alloc_object_arena(block)->heap;
-    return rc_alloc_object_owner_slow(block);
-}
 
 /* Frees an object block of heap (the caller may work on heap) whose first
  * eight bytes are already zero, as a dead object's header is (but for
  * RC_LARGE in gc_bits, on the out-of-line path). arena is the block's
  * (rc_alloc_object_arena) if the caller knows it, else NULL. */
-static inline void rc_alloc_free_object_in(rc_heap *heap, rc_arena *arena, void *block,
-                                           bool out_of_line)
+static inline void rc_alloc_free_object(rc_heap *heap, rc_arena *arena, void *block,
+                                        bool out_of_line)
 {
     if (RC_LIKELY(!out_of_line)) {
         if (!arena)
@@ -57,11 +50,6 @@ static inline void rc_alloc_free_object_in(rc_heap *heap, rc_arena *arena, void 
         return;
     }
     rc_alloc_free_object_slow(heap, block);
-}
-
-static inline void rc_alloc_free_object(rc_heap *heap, void *block, bool out_of_line)
-{
-    rc_alloc_free_object_in(heap, NULL, block, out_of_line);
 }
 
 #endif

@@ -6,7 +6,7 @@
  * power of two that holds any; every statistic of RC_ALLOC_STATS as
  * "name  value  meaning" (the list is the only place a statistic is
  * named); the fragmentation of the mapped arenas; and the large-block
- * cache's extents and settings. Columns are fixed, so that tests and
+ * cache's bytes and settings. Columns are fixed, so that tests and
  * scripts can read the lines.
  */
 #include "debug_guard.h"

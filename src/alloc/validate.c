@@ -91,6 +91,9 @@ static bool large_list_ok(rc_heap *heap)
     for (const rc_large *h = st->large; h; prev = h, h = h->next) {
         if (h->prev != prev || h->heap != heap || rc_large_of(h + 1) != h)
             return broken("large block list", h);
+        if (rc_large_is_mapped(h) &&
+            (h->map_len % RC_LARGE_PAGE != 0 || h->map_len < sizeof *h + h->size))
+            return broken("large block's mapping length", h); /* map_len: large.h */
         count++;
         bytes += h->size;
     }
@@ -108,6 +111,8 @@ bool rc_alloc_validate(rc_heap *heap)
     }
     if (rc_pool_sentinel.freeblock != NULL)
         return broken("the empty-list sentinel was written", &rc_pool_sentinel);
+    if (st->fast_max != (st->traced ? 0 : st->inline_max)) /* rc_alloc_set_traced */
+        return broken("fast_max out of step with inline_max and traced", heap);
     size_t on_lists = 0, marked_on_lists = 0;
     for (unsigned k = 0; k < RC_BLOCK_KINDS; k++)
         for (unsigned c = 0; c < RC_SIZE_CLASSES; c++)

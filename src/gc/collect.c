@@ -214,13 +214,15 @@ static inline void each_in_span(const rc_block_span *span, gc_pass *pass, gc_obj
     }
 }
 
+/* The detached lists hold no holes: untrack_acyclic squeezed them out
+ * before the first step, and no object dies until U is held. */
 static inline void each_in_lists(gc_pass *pass, gc_object_fn fn)
 {
     for (unsigned l = 0; l < pass->nlists; l++) {
         void **items = pass->lists[l].items;
+        RC_ASSERT(pass->lists[l].holes == 0);
         for (uint32_t i = 0, n = pass->lists[l].len; i < n; i++)
-            if (items[i]) /* holes left by objects that died */
-                fn(pass, items[i]);
+            fn(pass, items[i]);
     }
 }
 
@@ -303,7 +305,7 @@ static void mark_unreachable(gc_pass *pass)
  * it) rather than a collection of an older generation. */
 static inline unsigned survivor_gen(const gc_pass *pass, const void *obj)
 {
-    return obj == pass->heap->objects.newest_immutable && pass->gen < 2 ? 0 : pass->next_gen;
+    return obj == pass->heap->objects.newest_immutable ? 0 : pass->next_gen;
 }
 
 /* Gives obj its generation after this collection. The objects of S are in
@@ -315,6 +317,14 @@ static inline void settle(gc_pass *pass, void *obj, unsigned gen)
         rc_track_place(pass->heap, obj, gen);
     else if (rc_gen_of(rc_head_of(obj)) != gen)
         rc_track_move(pass->heap, obj, gen);
+}
+
+/* A survivor goes to its generation, its marks cleared. */
+static void survive(gc_pass *pass, void *obj)
+{
+    rc_head_of(obj)->gc_bits &= ~(RC_MARK | RC_SCANNED);
+    settle(pass, obj, survivor_gen(pass, obj));
+    pass->survivors++;
 }
 
 /* An unreachable object joins U, held by one extra reference (the hold)
@@ -333,9 +343,7 @@ static void classify(gc_pass *pass, void *obj)
         }
         pass->unreach_overflow = true;
     }
-    head->gc_bits &= ~(RC_MARK | RC_SCANNED);
-    settle(pass, obj, survivor_gen(pass, obj));
-    pass->survivors++;
+    survive(pass, obj);
 }
 
 static void span_classify(const rc_block_span *span, void *arg)
@@ -346,33 +354,20 @@ static void lists_classify(gc_pass *pass) { each_in_lists(pass, classify); }
 static const gc_step step_classify = {span_classify, lists_classify};
 
 /* Whether marking reached all of S (known in list mode only: the lists'
- * live entries are S). Then no count needs restoring. */
+ * entries are S). Then no count needs restoring. */
 static bool all_marked(const gc_pass *pass)
 {
     if (pass->scan_mode)
         return false;
     size_t members = 0;
     for (unsigned l = 0; l < pass->nlists; l++)
-        members += pass->lists[l].len - pass->lists[l].holes;
+        members += pass->lists[l].len;
     return pass->marked == members;
 }
 
 /* classify, when marking reached every object of the young lists: each
- * survives, to the next generation. */
-static void promote_all(gc_pass *pass)
-{
-    for (unsigned l = 0; l < pass->nlists; l++) {
-        void **items = pass->lists[l].items;
-        for (uint32_t i = 0, n = pass->lists[l].len; i < n; i++) {
-            void *obj = items[i];
-            if (obj) {
-                rc_head_of(obj)->gc_bits &= ~(RC_MARK | RC_SCANNED);
-                rc_track_place(pass->heap, obj, survivor_gen(pass, obj));
-            }
-        }
-        pass->survivors += pass->lists[l].len - pass->lists[l].holes;
-    }
-}
+ * survives. */
+static void promote_all(gc_pass *pass) { each_in_lists(pass, survive); }
 
 /* ---- acyclic objects leave the collector (CPython's untrack_tuples) ----
  * An object of an RC_TYPE_IMMUTABLE_REFS type whose references all lead to

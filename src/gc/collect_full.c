@@ -49,7 +49,7 @@
  * The sweep's order (order_arenas) should be the order the objects were
  * made in: then the references of a chain or a tree built top down point
  * ahead, the sweep meets each child soon after reaching it, the stack
- * stays empty and memory is walked once. It takes the arenas in the order
+ * stays empty and the mark sweep walks memory once. It takes the arenas in the order
  * of the allocator's list, oldest first (the list puts an arena at its
  * front when it is mapped, or started on again once wholly free), and each
  * arena's pools and blocks upwards (the allocator fills an arena's free
@@ -705,25 +705,6 @@ bool rc_gc_simple_garbage(const gc_pass *pass)
            !pass->unreach_overflow && !(pass->heap->gc.debug & shown);
 }
 
-/* Clears a slot of simple garbage. A reference to a member of S was
- * subtracted and never given back, so it is only forgotten; a reference to
- * anything outside S is dropped (which may free it). */
-static void visit_clear_subtracted(void *slot, void *arg)
-{
-    gc_pass *pass = arg;
-    void *child = *(void **)slot;
-    if (!child)
-        return;
-    *(void **)slot = NULL;
-    if (!rc_gc_in_set(child, pass->gen))
-        rc_decref(child);
-}
-
-static void clear_subtracted(gc_pass *pass, void *obj)
-{
-    rc_gc_traverse(obj, visit_clear_subtracted, pass);
-}
-
 /* The death of a member of simple garbage, cleared: every reference to it
  * came from U and is gone (its count is 0). What rc_object_release_cleared
  * does, less what simple garbage cannot need (a finalizer to run, weak
@@ -789,6 +770,23 @@ static inline void clear_edge(void *child)
 {
     if (!rc_gc_in_set(child, FULL))
         rc_decref(child);
+}
+
+/* Clears a slot of simple garbage not in the sweep's order (no member of
+ * U is freed before all are cleared). */
+static void visit_clear_subtracted(void *slot, void *arg)
+{
+    (void)arg;
+    void *child = *(void **)slot;
+    if (!child)
+        return;
+    *(void **)slot = NULL;
+    clear_edge(child);
+}
+
+static void clear_subtracted(gc_pass *pass, void *obj)
+{
+    rc_gc_traverse(obj, visit_clear_subtracted, pass);
 }
 
 /* clear_edge, unless child is a member of U cleared (freed) already: child

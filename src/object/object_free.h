@@ -19,7 +19,7 @@ static inline void rc_object_free_dead(rc_heap *heap, void *obj, const rc_type *
 {
     if (RC_UNLIKELY(type->flags & RC_TYPE_INTERNAL_RECYCLE) && heap->hooks.recycle(heap, obj))
         return;
-    rc_alloc_free_object_in(heap, arena, rc_head_of(obj), large);
+    rc_alloc_free_object(heap, arena, rc_head_of(obj), large);
 }
 
 #endif

@@ -44,6 +44,13 @@ typedef struct rc_track_list {
 
 enum { RC_RELEASE_BUFFER = 256 };
 
+/* An object on the release stack's array, with the arena its death found
+ * (its pool block's, for the free), or NULL: look it up again. */
+typedef struct rc_release_entry {
+    void *obj;
+    struct rc_arena *arena;
+} rc_release_entry;
+
 /* A free list of dead objects' blocks that an upper layer keeps for new
  * objects of one type and size (CPython's tuple free lists; recycle.c).
  * head is the last block kept, as an object pointer: a dead object whose
@@ -75,10 +82,7 @@ typedef struct rc_object_state {
      * from release_spill (NULL: none). */
     uint32_t release_len;
     void *release_spill;
-    void *release_buffer[RC_RELEASE_BUFFER];
-    /* The arena of each object in release_buffer (its pool block's, looked
-     * up when it died, for the free), or NULL: look it up again. */
-    struct rc_arena *release_arena[RC_RELEASE_BUFFER];
+    rc_release_entry release_buffer[RC_RELEASE_BUFFER];
 } rc_object_state;
 
 #endif

@@ -85,5 +85,5 @@ void *rc_object_reuse(rc_heap *heap, rc_object_freelist *list, const rc_type *ty
 void rc_object_freelist_clear(rc_heap *heap, rc_object_freelist *list)
 {
     while (list->head)
-        rc_alloc_free_object(heap, list_pop(heap, list), false);
+        rc_alloc_free_object(heap, NULL, list_pop(heap, list), false);
 }

@@ -7,7 +7,6 @@
  */
 #include "heap.h"
 #include "../alloc/alloc.h"
-#include "../alloc/large.h"
 #include "../gc/gc_internal.h"
 #include "../object/object_internal.h"
 #include "../weakref/weak_internal.h"
@@ -76,7 +75,6 @@ rc_heap *rc_heap_new_with(const rc_heap_options *options)
     atomic_init(&heap->owner, 0);
     if (rc_alloc_init(heap, &resolved) != 0)
         goto fail_alloc;
-    rc_large_cache_init(heap, &resolved);
     if (rc_object_init(heap) != 0)
         goto fail_object;
     if (rc_gc_init(heap) != 0)

@@ -26,9 +26,9 @@
  * RC_FRAME_UNKNOWN, and the walk leaves that capture to libunwind.
  *
  * The session. A heap's rule set keeps one libdwfl session (rc_cfi) from
- * its first rule until tracing stops or is cleared: it reports the
- * process's modules (dwfl_linux_proc_report, as symbolize.c's sessions do)
- * and keeps each module's tables once read. No global state and no lock:
+ * its first rule until tracing stops or is cleared: made as the
+ * symbolizer's are (rc_symbolizer_report_proc: dwfl_linux_proc_report), it
+ * keeps each module's tables once read. No global state and no lock:
  * a heap's tracer runs on the thread that works on the heap. A module
  * loaded later (dlopen) is seen by the dynamic loader's counts of loaded
  * and unloaded modules (dl_iterate_phdr's dlpi_adds, dlpi_subs): when they
@@ -51,25 +51,17 @@
  * libdw fail, and give RC_FRAME_UNKNOWN.
  */
 #define _GNU_SOURCE /* dl_iterate_phdr */
+#include "symbolize.h"
 #include "trace_core.h"
 
 #include <dwarf.h>
-#include <elfutils/libdwfl.h>
 #include <link.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 struct rc_cfi {
     Dwfl *dwfl;                    /* NULL: the modules could not be reported */
     unsigned long long adds, subs; /* the loader's counts at the last report */
     bool reported;                 /* a report was tried */
-};
-
-/* ELF files are found by the names in /proc/self/maps; debug information
- * is never needed (and never looked for over the network). */
-static const Dwfl_Callbacks cfi_callbacks = {
-    .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = dwfl_build_id_find_debuginfo,
 };
 
 rc_cfi *rc_trace_cfi_open(rc_heap *heap) { return rc_trace_mem_alloc(heap, sizeof(rc_cfi), true); }
@@ -119,15 +111,7 @@ static void track_modules(rc_cfi *cfi)
     cfi->subs = now.subs;
     if (cfi->dwfl)
         dwfl_end(cfi->dwfl);
-    cfi->dwfl = dwfl_begin(&cfi_callbacks);
-    if (!cfi->dwfl)
-        return;
-    dwfl_report_begin(cfi->dwfl);
-    int failed = dwfl_linux_proc_report(cfi->dwfl, getpid());
-    if (dwfl_report_end(cfi->dwfl, NULL, NULL) != 0 || failed != 0) {
-        dwfl_end(cfi->dwfl);
-        cfi->dwfl = NULL;
-    }
+    cfi->dwfl = rc_symbolizer_report_proc();
 }
 
 /* ---- sorting libdw's rules ------------------------------------------------- */

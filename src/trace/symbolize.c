@@ -6,7 +6,6 @@
  */
 #include "symbolize.h"
 
-#include <elfutils/libdwfl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,20 +25,25 @@ static const Dwfl_Callbacks proc_callbacks = {
     .find_debuginfo = dwfl_build_id_find_debuginfo,
 };
 
+Dwfl *rc_symbolizer_report_proc(void)
+{
+    Dwfl *dwfl = dwfl_begin(&proc_callbacks);
+    if (!dwfl)
+        return NULL;
+    dwfl_report_begin(dwfl);
+    int failed = dwfl_linux_proc_report(dwfl, getpid());
+    if (dwfl_report_end(dwfl, NULL, NULL) != 0 || failed != 0) {
+        dwfl_end(dwfl);
+        return NULL;
+    }
+    return dwfl;
+}
+
 rc_symbolizer *rc_symbolizer_new(void)
 {
     rc_symbolizer *sym = rc_snap_calloc(1, sizeof *sym);
-    if (!sym)
-        return NULL;
-    sym->dwfl = dwfl_begin(&proc_callbacks);
-    if (!sym->dwfl)
-        return sym;
-    dwfl_report_begin(sym->dwfl);
-    int failed = dwfl_linux_proc_report(sym->dwfl, getpid());
-    if (dwfl_report_end(sym->dwfl, NULL, NULL) != 0 || failed != 0) {
-        dwfl_end(sym->dwfl);
-        sym->dwfl = NULL;
-    }
+    if (sym)
+        sym->dwfl = rc_symbolizer_report_proc();
     return sym;
 }
 

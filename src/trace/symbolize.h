@@ -17,7 +17,16 @@
 
 #include "snapshot_internal.h"
 
+#include <elfutils/libdwfl.h>
+
 typedef struct rc_symbolizer rc_symbolizer;
+
+/* A new libdwfl session that has reported the process's loaded modules
+ * (debug information by build id, as above); NULL if it could not be made
+ * or the modules reported. Every symbolizer starts its session here, and so
+ * does the checked walk's rule set (capture_cfi.c, on the allocation path);
+ * dwfl_end ends it. */
+RC_INTERNAL Dwfl *rc_symbolizer_report_proc(void);
 
 /* A session over the current process. NULL with a message only if memory is
  * short; if the modules cannot be reported, every lookup is unknown. */

@@ -192,7 +192,7 @@ static inline __attribute__((always_inline)) int dict_set_int_home(rc_dict_body 
                                                                    uint64_t hash, void *value,
                                                                    unsigned w)
 {
-    size_t home = (size_t)hash & (rc_dict_table_size(k) - 1);
+    size_t home = rc_dict_home_slot(k, hash);
     if (!rc_dict_table_has_room(k) || rc_dict_slot_load(k->indices, home, w) != RC_DKIX_EMPTY)
         return dict_set_shaped(d, key, hash, RC_DICT_INT, value);
     rc_dict_insert_in(d, k, rc_incref(key), hash, rc_incref(value), home, w, true);

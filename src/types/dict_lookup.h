@@ -108,7 +108,7 @@ rc_dict_insert_in(rc_dict_body *d, rc_dict_table *k, void *key, uint64_t hash, v
 {
     /* first, so that nothing stays live across the stores below: one test
      * of a flag that keeps its value in a str or general table */
-    if (!k->displaced && slot != ((size_t)hash & (rc_dict_table_size(k) - 1)))
+    if (!k->displaced && slot != rc_dict_home_slot(k, hash))
         k->displaced = 1; /* an int table's first entry off its home slot */
     size_t ix = k->nentries++;
     unsigned char *entries = k->indices + (rc_dict_table_size(k) << w);

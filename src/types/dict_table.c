@@ -305,7 +305,7 @@ int rc_dict_table_validate(rc_dict_body *d)
         uint64_t hash = rc_dict_entry_hash(k, ix, k->kind);
         if (rc_dict_table_find(d, key, hash, NULL, &slot, "validate") != (ptrdiff_t)ix)
             return invalid("an entry its hash does not find");
-        if (!k->displaced && slot != ((size_t)hash & (rc_dict_table_size(k) - 1)))
+        if (!k->displaced && slot != rc_dict_home_slot(k, hash))
             return invalid("an entry off its home slot, displaced 0");
     }
     uint64_t tags = rc_dict_tag_mask(k->log2_size, k->log2_width);

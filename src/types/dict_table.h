@@ -5,8 +5,8 @@
  * wide (CPython's: the narrowest that holds every entry number), then a
  * dense entries array in insertion order:
  *
- *     [ log2_size | width | kind | shape | displaced | holes | nentries ][ index slots ][ entries
- * ... ]
+ *     [ log2_size | width | kind | shape | displaced | holes | nentries ]
+ *     [ index slots ][ entries ... ]
  *
  * (shape, rc_dict_shape of width and kind, picks a lookup's specialized
  * code.)
@@ -134,6 +134,12 @@ static inline size_t rc_dict_table_size(const rc_dict_table *k)
 static inline size_t rc_dict_table_usable(const rc_dict_table *k)
 {
     return (rc_dict_table_size(k) << 1) / 3;
+}
+
+/* The slot where every probe for hash starts, its entry's home slot. */
+static inline size_t rc_dict_home_slot(const rc_dict_table *k, uint64_t hash)
+{
+    return (size_t)hash & (rc_dict_table_size(k) - 1);
 }
 
 /* ---- index slots ---- */
