@@ -3,10 +3,12 @@
  * releases the children through traverse. The nodes are tracked and the
  * cycle collector runs at its defaults, as CPython's would.
  *
- * Two runs (tree_reclaim.h): "bintree", nodes as CPython's program makes
- * them (tuples made from their finished children, which the collector
- * stops tracking), and "bintree_mutable", nodes made first and filled
- * after, which stay tracked for life.
+ * Three runs (tree_reclaim.h): "bintree", nodes as CPython's program makes
+ * them (tuples made from their finished children, never tracked), their
+ * references laid out for the library (rc_traverse_refs);
+ * "bintree_traverse", the same nodes with the program's own traverse; and
+ * "bintree_mutable", nodes made first and filled after, which stay
+ * tracked for life.
  * Usage: bintree_reclaim [max depth (20)] [repetitions (3)]
  */
 #include "bench_util.h"
@@ -15,6 +17,7 @@
 int main(int argc, char **argv)
 {
     bintree_measure(&reclaim_tree_ops, "bintree", argc, argv);
+    bintree_measure(&reclaim_traverse_tree_ops, "bintree_traverse", argc, argv);
     bintree_measure(&reclaim_mutable_tree_ops, "bintree_mutable", argc, argv);
     return 0;
 }

@@ -1,5 +1,6 @@
-/* tree_boehm.h: trees of GC_MALLOC'd nodes, never freed: Boehm's collector
- * finds the dead ones. Call GC_INIT() before the first tree. */
+/* tree_boehm.h: trees of GC_MALLOC'd nodes built bottom-up (children
+ * first, as the Benchmarks Game's trees are), never freed: Boehm's
+ * collector finds the dead ones. Call GC_INIT() before the first tree. */
 #ifndef BENCH_TREE_BOEHM_H
 #define BENCH_TREE_BOEHM_H
 
@@ -9,13 +10,16 @@
 
 static tree_node *boehm_make(int depth)
 {
+    tree_node *left = NULL, *right = NULL;
+    if (depth > 0) {
+        left = boehm_make(depth - 1);
+        right = boehm_make(depth - 1);
+    }
     tree_node *node = GC_MALLOC(sizeof *node);
     if (!node)
         bench_fail("out of memory");
-    if (depth > 0) {
-        node->left = boehm_make(depth - 1);
-        node->right = boehm_make(depth - 1);
-    }
+    node->left = left;
+    node->right = right;
     return node;
 }
 

@@ -1,5 +1,7 @@
-/* tree_malloc.h: trees of malloc'd nodes, freed by a recursive free (the
- * Benchmarks Game's C programs). Whose malloc is up to LD_PRELOAD. */
+/* tree_malloc.h: trees of malloc'd nodes built bottom-up (children first,
+ * then the node made from them) and freed by a recursive free, as the
+ * Benchmarks Game's C program (binarytrees-gcc-1: BottomUpTree, DeleteTree)
+ * does. Whose malloc is up to LD_PRELOAD. */
 #ifndef BENCH_TREE_MALLOC_H
 #define BENCH_TREE_MALLOC_H
 
@@ -7,11 +9,16 @@
 
 static tree_node *malloc_make(int depth)
 {
+    tree_node *left = NULL, *right = NULL;
+    if (depth > 0) {
+        left = malloc_make(depth - 1);
+        right = malloc_make(depth - 1);
+    }
     tree_node *node = malloc(sizeof *node);
     if (!node)
         bench_fail("out of memory");
-    node->left = depth > 0 ? malloc_make(depth - 1) : NULL;
-    node->right = depth > 0 ? malloc_make(depth - 1) : NULL;
+    node->left = left;
+    node->right = right;
     return node;
 }
 

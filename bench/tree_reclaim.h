@@ -1,8 +1,10 @@
 /* tree_reclaim.h: trees of reclaim objects. A node is an object of a type
- * whose traverse visits its two child slots, so it is tracked by the cycle
- * collector (at its defaults). A tree is freed by one rc_decref of its root:
- * each dying node releases its children through traverse. Two kinds of
- * node: tuple-like (reclaim_tree_ops, the default) and mutable
+ * with traverse over its two child slots, so the cycle collector (at its
+ * defaults) tracks it whenever it may be part of a cycle. A tree is freed
+ * by one rc_decref of its root: each dying node releases its children.
+ * Three kinds of node: tuple-like with its references laid out for the
+ * library (reclaim_tree_ops, the default), the same with the program's own
+ * traverse (reclaim_traverse_tree_ops), and mutable
  * (reclaim_mutable_tree_ops); see their types. */
 #ifndef BENCH_TREE_RECLAIM_H
 #define BENCH_TREE_RECLAIM_H
@@ -20,10 +22,21 @@ static void node_traverse(void *self, rc_visit_fn visit, void *arg)
 
 /* A node as CPython's binary-trees makes it, a tuple (left, right): its
  * references are set once, when it is made from its finished children
- * (RC_TYPE_IMMUTABLE_REFS), so a young collection stops tracking a
- * finished subtree, as CPython untracks tuples. */
+ * (RC_TYPE_IMMUTABLE_REFS), so it is never tracked (children first, none
+ * tracked), as CPython 3.15 makes such tuples. Its two references lead its
+ * body (rc_traverse_refs), so a death releases them inline. */
 static const rc_type node_type = {
     .name = "Node",
+    .size = 2 * sizeof(void *),
+    .traverse = rc_traverse_refs,
+    .refs = 2,
+    .flags = RC_TYPE_IMMUTABLE_REFS,
+};
+
+/* The same node with the program's own traverse: the library calls it at
+ * every death, and once to settle every birth. */
+static const rc_type traverse_node_type = {
+    .name = "TraverseNode",
     .size = 2 * sizeof(void *),
     .traverse = node_traverse,
     .flags = RC_TYPE_IMMUTABLE_REFS,
@@ -46,17 +59,23 @@ static tree_node *new_node(const rc_type *type)
 }
 
 /* A new node owns the references its children were made with. */
-static tree_node *reclaim_make(int depth)
+static inline tree_node *reclaim_make_of(const rc_type *type, int depth)
 {
     tree_node *left = NULL, *right = NULL;
     if (depth > 0) {
-        left = reclaim_make(depth - 1);
-        right = reclaim_make(depth - 1);
+        left = reclaim_make_of(type, depth - 1);
+        right = reclaim_make_of(type, depth - 1);
     }
-    tree_node *node = new_node(&node_type);
+    tree_node *node = new_node(type);
     node->left = left;
     node->right = right;
     return node;
+}
+
+static tree_node *reclaim_make(int depth) { return reclaim_make_of(&node_type, depth); }
+static tree_node *reclaim_make_traverse(int depth)
+{
+    return reclaim_make_of(&traverse_node_type, depth);
 }
 
 static tree_node *reclaim_make_mutable(int depth)
@@ -81,6 +100,8 @@ static size_t reclaim_heap_bytes(void)
 
 static const tree_ops reclaim_tree_ops = {"reclaim", reclaim_make, reclaim_drop,
                                           reclaim_heap_bytes};
+static const tree_ops reclaim_traverse_tree_ops = {"reclaim", reclaim_make_traverse, reclaim_drop,
+                                                   reclaim_heap_bytes};
 static const tree_ops reclaim_mutable_tree_ops = {"reclaim", reclaim_make_mutable, reclaim_drop,
                                                   reclaim_heap_bytes};
 

@@ -226,12 +226,14 @@ static void test_get_objects(void)
 static void test_referrers_referents(void)
 {
     void *x = rc_str_from("x"), *y = rc_int_new(5000);
-    void *d = rc_dict_new(), *list = rc_list_new(), *t = rc_tuple_pack(2, x, y);
+    void *d = rc_dict_new(), *list = rc_list_new(), *t = rc_tuple_pack(2, x, list);
+    void *atoms = rc_tuple_pack(2, x, y); /* never tracked: no referrer */
     rc_dict_set(d, y, x);
     rc_list_append(list, x);
     void *referrers = rc_gc_get_referrers(x);
     CHECK_EQ(rc_list_len(referrers), 3);
     CHECK(list_has(referrers, d) && list_has(referrers, list) && list_has(referrers, t));
+    CHECK(!list_has(referrers, atoms));
     rc_decref(referrers);
     void *referents = rc_gc_get_referents(d);
     CHECK_EQ(rc_list_len(referents), 2); /* the key, then the value */
@@ -242,9 +244,9 @@ static void test_referrers_referents(void)
     rc_decref(referents);
     CHECK(rc_gc_get_referents(NULL) == NULL);
     CHECK_STR_CONTAINS(rc_last_error(), "rc_gc_get_referents: obj is NULL");
-    CHECK_EQ(rc_refcount(x), 4); /* ours, d, list, t: the lists are gone */
-    void *objs[] = {d, list, t, x, y};
-    for (size_t i = 0; i < 5; i++)
+    CHECK_EQ(rc_refcount(x), 5); /* ours, d, list, t, atoms: the lists are gone */
+    void *objs[] = {d, t, list, atoms, x, y};
+    for (size_t i = 0; i < 6; i++)
         rc_decref(objs[i]);
 }
 

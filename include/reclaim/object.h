@@ -17,8 +17,9 @@
  * for this object; it may resurrect the object by taking a new reference),
  * weak references to the object are cleared and their callbacks run (most
  * recently registered first), the references the object holds are released
- * through traverse (each slot is set to NULL, then its old value dropped),
- * destroy runs, and the block is freed. Freeing a long chain or a deep tree
+ * through traverse (each slot is set to NULL, then its old value dropped;
+ * children that die with it are freed in the order that walks memory one
+ * way), destroy runs, and the block is freed. Freeing a long chain or a deep tree
  * from one rc_decref uses a constant amount of C stack.
  */
 #ifndef RECLAIM_OBJECT_H
@@ -52,7 +53,19 @@ typedef struct rc_type {
     uint64_t (*hash)(const void *self);
     bool (*equal)(const void *self, const void *other);
     unsigned flags; /* RC_TYPE_* */
+    /* With traverse = rc_traverse_refs: the body starts with `refs`
+     * pointer-sized fields, each NULL or a reference the object owns, and
+     * holds no other reference (as a node { left, right } or a fixed-size
+     * tuple). The library then finds the references without calling out:
+     * a death releases them, and the collector tests them, inline. rc_new
+     * refuses a type whose refs do not fit in its size. Ignored with any
+     * other traverse. */
+    size_t refs;
 } rc_type;
+
+/* The traverse of a type that lays its references out as rc_type.refs
+ * says: visits the body's first rc_type_of(self)->refs fields, in order. */
+RC_API void rc_traverse_refs(void *self, rc_visit_fn visit, void *arg);
 
 enum {
     /* finalize is a legacy one (CPython's tp_del): it must never run on
@@ -62,19 +75,21 @@ enum {
      * list (rc_gc_garbage_*). */
     RC_TYPE_LEGACY_FINALIZE = 1u << 0,
     /* The references an object holds are all stored before the program next
-     * allocates from reclaim (right after rc_new, or the object is built
-     * from references made before it) and never change afterwards, as a
-     * tuple's items. Such an object whose references all lead to objects
-     * that can never be tracked (types without traverse, or untracked
-     * objects of an RC_TYPE_IMMUTABLE_REFS type) can never be part of a
-     * cycle: a young collection stops tracking it, as CPython untracks
-     * tuples, so that later collections do not examine it (the newest
-     * object waits until the program makes another tracked object: its
-     * references may still be coming). Objects built
-     * children first leave the collector in the first collection that sees
-     * them, a whole tree at once. A type that breaks the promise (stores a
-     * reference later) may leak a cycle through such an object; it is never
-     * freed early. */
+     * makes an object with traverse or calls the collector (right after
+     * rc_new, or the object is built from references made before it) and
+     * never change afterwards, as a tuple's items. Such an object whose
+     * references all lead to objects that can never be tracked (types
+     * without traverse, or untracked objects of an RC_TYPE_IMMUTABLE_REFS
+     * type) can never be part of a cycle, so the collector never needs to
+     * see it. It is born untracked and uncounted; at the next birth of an
+     * object with traverse, or when the program next calls an rc_gc_
+     * function, its references are looked at and it is tracked (and
+     * counted) only if one of them may be tracked, as CPython 3.15 makes
+     * tuples. A tracked one whose references later all leave the collector
+     * is untracked by a young collection, as CPython untracks tuples. So a
+     * tree built children first is never tracked at all. A type that breaks
+     * the promise (stores a reference later) may leak a cycle through such
+     * an object; it is never freed early. */
     RC_TYPE_IMMUTABLE_REFS = 1u << 1,
 };
 
@@ -89,8 +104,10 @@ typedef struct rc_object_head {
 #define RC_HEADER_SIZE sizeof(rc_object_head)
 
 /* A new object of type on the current heap: refcount 1, zero-filled body,
- * tracked by the collector if type->traverse is set. NULL with a message if
- * type is NULL or memory cannot be had. May run a cycle collection. */
+ * tracked by the collector if type->traverse is set (for an
+ * RC_TYPE_IMMUTABLE_REFS type, only once its references show it may be
+ * part of a cycle). NULL with a message if type is NULL, its refs do not
+ * fit in its size, or memory cannot be had. May run a cycle collection. */
 RC_API void *rc_new(const rc_type *type);
 /* The same with extra_bytes more body (a variable-size object). */
 RC_API void *rc_new_var(const rc_type *type, size_t extra_bytes);

@@ -298,20 +298,10 @@ static void mark_unreachable(gc_pass *pass)
 
 /* ---- classify S (young collections) ---- */
 
-/* The generation a survivor of a young collection goes to: the next one,
- * but for the newest object if it waits for its references
- * (newest_immutable): it stays in generation 0, so that the next young
- * collection, which finds it settled, untracks it (and what was built on
- * it) rather than a collection of an older generation. */
-static inline unsigned survivor_gen(const gc_pass *pass, const void *obj)
-{
-    return obj == pass->heap->objects.newest_immutable ? 0 : pass->next_gen;
-}
-
 /* Gives obj its generation after this collection. The objects of S are in
  * no list (detached at the start), except in a scan forced by
  * young_overflow. */
-static inline void settle(gc_pass *pass, void *obj, unsigned gen)
+static inline void give_generation(gc_pass *pass, void *obj, unsigned gen)
 {
     if (!pass->scan_mode)
         rc_track_place(pass->heap, obj, gen);
@@ -323,7 +313,7 @@ static inline void settle(gc_pass *pass, void *obj, unsigned gen)
 static void survive(gc_pass *pass, void *obj)
 {
     rc_head_of(obj)->gc_bits &= ~(RC_MARK | RC_SCANNED);
-    settle(pass, obj, survivor_gen(pass, obj));
+    give_generation(pass, obj, pass->next_gen);
     pass->survivors++;
 }
 
@@ -338,7 +328,7 @@ static void classify(gc_pass *pass, void *obj)
             rc_gc_note_unreachable(pass, head->gc_bits, head->type);
             head->gc_bits |= RC_UNREACHABLE;
             head->refcnt++;
-            settle(pass, obj, 2);
+            give_generation(pass, obj, 2);
             return;
         }
         pass->unreach_overflow = true;
@@ -376,34 +366,13 @@ static void promote_all(gc_pass *pass) { each_in_lists(pass, survive); }
  * collection looks at it again. It holds no reference to a member of S, so
  * leaving it out changes no other object's count. The lists are in
  * allocation order, so a tree built children first leaves in one walk.
- * The newest object stays (newest_immutable): its references may still be
- * coming, as when this collection runs in its birth. */
-
-/* Whether obj is or may become tracked (CPython's _PyObject_GC_MAY_BE_TRACKED). */
-static inline bool may_be_tracked(const void *obj)
-{
-    const rc_object_head *head = rc_head_of(obj);
-    const rc_type *type = head->type;
-    if (!type->traverse)
-        return false;
-    return (head->gc_bits & RC_TRACKED) || !(type->flags & RC_TYPE_IMMUTABLE_REFS);
-}
-
-static void visit_find_trackable(void *slot, void *arg)
-{
-    void *child = *(void **)slot;
-    if (child && may_be_tracked(child))
-        *(bool *)arg = true;
-}
+ * (A pending object, whose references may still be coming, is in no list:
+ * settle.c.) */
 
 static inline bool is_acyclic(void *obj)
 {
     const rc_type *type = rc_head_of(obj)->type;
-    if (!(type->flags & RC_TYPE_IMMUTABLE_REFS))
-        return false;
-    bool trackable = false;
-    type->traverse(obj, visit_find_trackable, &trackable);
-    return !trackable;
+    return (type->flags & RC_TYPE_IMMUTABLE_REFS) && !rc_object_refs_may_be_tracked(obj, type);
 }
 
 /* Untracks the acyclic objects of the detached lists and squeezes them and
@@ -412,7 +381,6 @@ static inline bool is_acyclic(void *obj)
  * each is given a place. */
 static void untrack_acyclic(gc_pass *pass)
 {
-    const void *newest = pass->heap->objects.newest_immutable;
     for (unsigned l = pass->nlists; l-- > 0;) { /* older objects first */
         rc_track_list *list = &pass->lists[l];
         uint32_t kept = 0;
@@ -420,7 +388,7 @@ static void untrack_acyclic(gc_pass *pass)
             void *obj = list->items[i];
             if (!obj)
                 continue;
-            if (obj != newest && is_acyclic(obj))
+            if (is_acyclic(obj))
                 rc_track_forget_detached(obj);
             else
                 list->items[kept++] = obj;
@@ -430,7 +398,7 @@ static void untrack_acyclic(gc_pass *pass)
     }
 }
 
-/* Finds the unreachable of a young S (into pass->unreach) and settles
+/* Finds the unreachable of a young S (into pass->unreach) and places
  * survivors. */
 static void find_unreachable_young(gc_pass *pass)
 {

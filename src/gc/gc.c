@@ -23,7 +23,13 @@ static void update_collect_at(rc_heap *heap)
     heap->objects.collect_at = gc->enabled && gc->threshold[0] ? gc->threshold[0] : SIZE_MAX;
 }
 
-rc_heap *rc_gc_heap(void) { return rc_heap_for_call(); }
+rc_heap *rc_gc_heap(void)
+{
+    rc_heap *heap = rc_heap_for_call();
+    if (heap)
+        rc_object_settle(heap);
+    return heap;
+}
 
 bool rc_gc_is_collecting(rc_heap *heap) { return heap->gc.collecting; }
 

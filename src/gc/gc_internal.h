@@ -32,8 +32,9 @@ RC_INTERNAL void rc_gc_garbage_fini(rc_heap *heap);
 RC_INTERNAL void rc_gc_run_callbacks(rc_heap *heap, rc_gc_phase phase, const rc_gc_info *info);
 RC_INTERNAL void rc_gc_callbacks_fini(rc_heap *heap);
 
-/* The heap the gc module's functions act on; NULL only if none could be
- * made (message set). */
+/* The heap the gc module's functions act on, its pending immutable object
+ * settled (what the program asks or does next may depend on whether it is
+ * tracked); NULL only if none could be made (message set). */
 RC_INTERNAL rc_heap *rc_gc_heap(void);
 
 /* Checks the collector's invariants (expensive): every temporary mark clear,

@@ -131,7 +131,13 @@ int rc_gc_for_each_referent(void *obj, rc_object_fn fn, void *arg)
     return vec_deliver(&vec, fn, arg);
 }
 
-bool rc_gc_is_tracked(const void *obj) { return obj && (rc_head_of(obj)->gc_bits & RC_TRACKED); }
+bool rc_gc_is_tracked(const void *obj)
+{
+    if (!obj)
+        return false;
+    (void)rc_gc_heap(); /* obj may be pending */
+    return (rc_head_of(obj)->gc_bits & RC_TRACKED) != 0;
+}
 
 bool rc_gc_is_finalized(const void *obj)
 {
@@ -148,6 +154,7 @@ int rc_gc_track(void *obj)
                             head->type->name ? head->type->name : "?");
     if (head->refcnt == RC_IMMORTAL)
         return rc_set_error(RC_EINVAL, "rc_gc_track: an immortal object is never tracked");
+    (void)rc_gc_heap(); /* obj may be pending */
     if (!(head->gc_bits & RC_TRACKED))
         rc_track_new(rc_object_heap(obj), obj);
     return 0;
@@ -155,7 +162,10 @@ int rc_gc_track(void *obj)
 
 void rc_gc_untrack(void *obj)
 {
-    if (obj && (rc_head_of(obj)->gc_bits & RC_TRACKED))
+    if (!obj)
+        return;
+    (void)rc_gc_heap(); /* obj may be pending */
+    if (rc_head_of(obj)->gc_bits & RC_TRACKED)
         rc_track_remove(rc_object_heap(obj), obj);
 }
 

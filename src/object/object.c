@@ -2,9 +2,10 @@
  *
  * Invariant: a live object's block holds its header (refcnt >= 1, or
  * RC_IMMORTAL) followed by its body; the body of a new object is all zero.
- * An object is tracked from birth exactly when its type has traverse, and
- * every such birth adds one to count0 (CPython counts GC-type allocations,
- * tracked or not, the same way).
+ * An object whose type has traverse is tracked and counted in count0 from
+ * birth, unless its type is RC_TYPE_IMMUTABLE_REFS: then it is pending
+ * until settled (settle.c). The refs of an rc_traverse_refs type fit in
+ * its size (checked here, so that the inline paths may trust them).
  */
 #include "object_internal.h"
 #include "../alloc/debug_guard.h"
@@ -24,6 +25,12 @@ static void *new_object(rc_heap *heap, const rc_type *type, size_t extra_bytes)
 {
     if (!type) {
         rc_set_error(RC_EINVAL, "rc_new: type is NULL");
+        return NULL;
+    }
+    if (RC_UNLIKELY(type->traverse == rc_traverse_refs &&
+                    type->refs > type->size / sizeof(void *))) {
+        rc_set_error(RC_EINVAL, "rc_new: type %s declares %zu references in a body of %zu bytes",
+                     type->name ? type->name : "?", type->refs, type->size);
         return NULL;
     }
     size_t body = type->size + extra_bytes;
@@ -117,6 +124,14 @@ rc_heap *rc_object_heap(const void *obj)
     if (!heap || kind != RC_BLOCK_OBJECT)
         rc_fatal("%p is not a reclaim object", obj);
     return heap;
+}
+
+void rc_traverse_refs(void *self, rc_visit_fn visit, void *arg)
+{
+    void **slots = self;
+    size_t refs = rc_head_of(self)->type->refs;
+    for (size_t i = 0; i < refs; i++)
+        visit(&slots[i], arg);
 }
 
 void rc_make_immortal(void *obj)

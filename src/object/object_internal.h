@@ -227,11 +227,70 @@ static inline void rc_object_zero_body(void *obj, size_t body_bytes, uint32_t gc
     memset(obj, 0, body_bytes);
 }
 
+/* ---- pending immutable objects (settle.c; the fast paths inline) ---- */
+
+/* Whether obj is or may become tracked (CPython's
+ * _PyObject_GC_MAY_BE_TRACKED): its type has traverse, and it is tracked
+ * or its type lets it be tracked later (not RC_TYPE_IMMUTABLE_REFS: an
+ * untracked immutable object stays untracked, but for a pending one,
+ * which is settled before anything could depend on the answer). */
+static inline bool rc_object_may_be_tracked(const void *obj)
+{
+    const rc_object_head *head = rc_head_of(obj);
+    const rc_type *type = head->type;
+    if (!type->traverse)
+        return false;
+    return (head->gc_bits & RC_TRACKED) || !(type->flags & RC_TYPE_IMMUTABLE_REFS);
+}
+
+/* rc_object_refs_may_be_tracked for a type with its own traverse. */
+RC_INTERNAL bool rc_object_refs_may_be_tracked_slow(void *obj, const rc_type *type);
+
+/* Whether any reference obj holds may be tracked: if none may, obj (of an
+ * RC_TYPE_IMMUTABLE_REFS type) can never be part of a cycle. The refs of
+ * an rc_traverse_refs type are read inline. */
+static inline bool rc_object_refs_may_be_tracked(void *obj, const rc_type *type)
+{
+    if (RC_LIKELY(type->traverse == rc_traverse_refs)) {
+        void *const *slots = obj;
+        for (size_t i = 0; i < type->refs; i++) {
+            if (slots[i] && rc_object_may_be_tracked(slots[i]))
+                return true;
+        }
+        return false;
+    }
+    return rc_object_refs_may_be_tracked_slow(obj, type);
+}
+
+/* The automatic collection, run by a birth whose count passed collect_at:
+ * a pending newborn (its references still to come) stays pending, unseen
+ * by the collection and by any settling in the user code it runs. */
+RC_INTERNAL void rc_object_collect_in_birth(rc_heap *heap);
+
+/* Settles the pending immutable object, if any: tracked and counted if a
+ * reference it holds may be tracked (and it is not immortal), else left
+ * untracked for good. Runs no collection. */
+static inline void rc_object_settle(rc_heap *heap)
+{
+    rc_object_state *state = &heap->objects;
+    void *obj = state->pending_immutable;
+    if (!obj)
+        return;
+    state->pending_immutable = NULL;
+    rc_object_head *head = rc_head_of(obj);
+    if (head->refcnt != RC_IMMORTAL && rc_object_refs_may_be_tracked(obj, head->type)) {
+        rc_track_new(heap, obj);
+        state->count0++;
+    }
+}
+
 /* The birth of an object in a block just taken for it (by rc_new or from a
  * free list): refcount 1, gc_bits as given (RC_LARGE or 0), the body's
- * body_bytes zeroed, tracked in generation 0 and counted if type has
- * traverse, which may run the automatic collection (which leaves the
- * newborn tracked: its references come after). Returns the object. */
+ * body_bytes zeroed. If type has traverse: the pending immutable object is
+ * settled, then the newborn is tracked in generation 0 and counted, or
+ * becomes the pending one if its type is RC_TYPE_IMMUTABLE_REFS (its
+ * references come after), and the automatic collection may run (which
+ * leaves a pending newborn pending). Returns the object. */
 static inline void *rc_object_birth(rc_heap *heap, rc_object_head *head, const rc_type *type,
                                     size_t body_bytes, uint32_t gc_bits)
 {
@@ -241,10 +300,16 @@ static inline void *rc_object_birth(rc_heap *heap, rc_object_head *head, const r
     void *obj = head + 1;
     rc_object_zero_body(obj, body_bytes, gc_bits);
     if (type->traverse) {
-        rc_track_new(heap, obj);
-        heap->objects.newest_immutable = type->flags & RC_TYPE_IMMUTABLE_REFS ? obj : NULL;
-        if (RC_UNLIKELY(++heap->objects.count0 > heap->objects.collect_at))
-            heap->hooks.collect_due(heap);
+        rc_object_state *state = &heap->objects;
+        rc_object_settle(heap);
+        if (type->flags & RC_TYPE_IMMUTABLE_REFS) {
+            state->pending_immutable = obj;
+        } else {
+            rc_track_new(heap, obj);
+            state->count0++;
+        }
+        if (RC_UNLIKELY(state->count0 > state->collect_at))
+            rc_object_collect_in_birth(heap);
     }
     return obj;
 }

@@ -17,8 +17,11 @@
  * Deaths uncount them, so objects that die by reference counting soon
  * after promotion do not bring on full collections.
  *
- * count0 counts allocations minus deallocations of objects whose type has
- * traverse since the last collection; when it passes collect_at, the heap's
+ * count0 counts the objects that became tracked outside a collection (at
+ * birth, or when a pending immutable object was settled tracked) minus the
+ * deaths of tracked objects, since the last collection (CPython 3.15
+ * counts tracked objects, not trackable ones): objects that are never
+ * tracked bring on no collection. When it passes collect_at, the heap's
  * collect_due hook runs (collect_at is SIZE_MAX while automatic collection
  * is off).
  *
@@ -71,10 +74,12 @@ typedef struct rc_object_state {
     size_t old_pending;
     size_t count0;
     size_t collect_at;
-    /* The newest object, if its type is RC_TYPE_IMMUTABLE_REFS (else
-     * NULL): its references may still be coming (until the program next
-     * allocates), so no collection untracks it. Compared, never read. */
-    void *newest_immutable;
+    /* The newest object of an RC_TYPE_IMMUTABLE_REFS type, untracked and
+     * uncounted until rc_object_settle decides from its references whether
+     * it is tracked (at the next birth of an object with traverse, or when
+     * the program calls the collector); NULL once settled, or if it died
+     * first. */
+    void *pending_immutable;
     bool young_overflow;
     bool releasing; /* the release loop is running */
     /* The release stack (release.c): its top part in release_buffer[0..

@@ -22,9 +22,9 @@
  * beside it the arena its death found (rc_release_entry), so that its free
  * does not look the address up again; a spilled one is looked up again.
  *
- * Order: the children an object's release frees are taken in the order its
- * traverse visited them (see reverse_pushed), so a structure built depth
- * first is freed in allocation order, walking memory forwards.
+ * Order: the children an object's release frees are taken in the order that
+ * walks memory one way, forwards for a structure built top-down, backwards
+ * for one built bottom-up (see release_references).
  */
 #include "object_internal.h"
 #include "../alloc/debug_guard.h"
@@ -81,10 +81,7 @@ static inline void *release_pop(rc_object_state *state, rc_arena **arena)
 
 /* Reverses the objects pushed to the array since it held `mark` of them,
  * unless some spilled: the children an object released are then freed in
- * the order its traverse visited them. In LIFO order each right subtree of
- * a depth-first-built tree came before its left sibling, and nearly every
- * header read missed the cache; in visiting order memory is walked
- * forwards and the hardware prefetcher follows. */
+ * the order its traverse visited them. */
 static inline void reverse_pushed(rc_object_state *state, uint32_t mark, const void *spill)
 {
     if (state->release_spill != spill)
@@ -104,29 +101,7 @@ static inline void reverse_pushed(rc_object_state *state, uint32_t mark, const v
     }
 }
 
-static RC_NOINLINE void release_loop(rc_heap *heap)
-{
-    rc_object_state *state = &heap->objects;
-    state->releasing = true;
-    void *obj;
-    rc_arena *arena;
-    while ((obj = release_pop(state, &arena)) != NULL) {
-        rc_object_head *head = rc_head_of(obj);
-        const rc_type *type = head->type;
-        bool large = (head->gc_bits & RC_LARGE) != 0;
-        if (type->traverse) {
-            uint32_t mark = state->release_len;
-            const void *spill = state->release_spill;
-            type->traverse(obj, rc_release_visit, NULL);
-            if (state->release_len - mark > 1)
-                reverse_pushed(state, mark, spill);
-        }
-        if (type->destroy)
-            type->destroy(obj);
-        rc_object_free_dead(heap, obj, type, large, arena);
-    }
-    state->releasing = false;
-}
+static RC_NOINLINE void release_loop(rc_heap *heap);
 
 /* Runs finalize on an object whose count just reached zero; true if it
  * resurrected the object (which then lives on, finalized). */
@@ -141,13 +116,19 @@ static bool finalize_dying(void *obj, const rc_type *type)
     return --head->refcnt != 0;
 }
 
-/* The object leaves the collector: untracked, and no longer counted in
- * count0. */
-static inline void leave_collector(rc_heap *heap, void *obj, const rc_type *type)
+/* The object leaves the collector: untracked and no longer counted in
+ * count0 if it was tracked, no longer pending if it was. */
+static inline void leave_collector(rc_heap *heap, void *obj)
 {
-    rc_track_remove(heap, obj);
-    if (type->traverse && heap->objects.count0 > 0)
-        heap->objects.count0--;
+    rc_object_state *state = &heap->objects;
+    if (rc_head_of(obj)->gc_bits & RC_TRACKED) {
+        rc_track_unplace(heap, obj);
+        rc_track_forget_detached(obj);
+        if (state->count0 > 0)
+            state->count0--;
+    } else if (obj == state->pending_immutable) {
+        state->pending_immutable = NULL;
+    }
 }
 
 /* What every death does after finalize and before release: a dying weak
@@ -159,7 +140,7 @@ static inline void leave_heap(rc_heap *heap, void *obj)
     const rc_type *type = head->type;
     if (RC_UNLIKELY(type->flags & RC_TYPE_INTERNAL_WEAKREF))
         heap->hooks.weakref_dying(heap, obj);
-    leave_collector(heap, obj, type);
+    leave_collector(heap, obj);
     if (RC_UNLIKELY(head->gc_bits & RC_WEAKREFS))
         heap->hooks.clear_weakrefs(heap, obj);
 }
@@ -203,7 +184,7 @@ static inline void object_dies(rc_heap *heap, void *obj, rc_arena *arena)
         object_dies_calling_out(heap, obj);
         return;
     }
-    leave_collector(heap, obj, type);
+    leave_collector(heap, obj);
     queue_release(heap, obj, arena);
 }
 
@@ -264,10 +245,8 @@ void rc_decref_slow(void *obj) { count_reached_zero(obj); }
  * death (count_reached_zero) inlines here: GCC will not inline the
  * exported rc_decref_slow into it (callgrind on the binary-trees probe:
  * 1.7% more instructions with the call). */
-void rc_release_visit(void *slot, void *arg)
+static RC_ALWAYS_INLINE void release_slot(void **field)
 {
-    (void)arg;
-    void **field = slot;
     void *old = *field;
     if (!old)
         return;
@@ -281,6 +260,65 @@ void rc_release_visit(void *slot, void *arg)
         return;
     }
     count_reached_zero(old);
+}
+
+void rc_release_visit(void *slot, void *arg)
+{
+    (void)arg;
+    release_slot(slot);
+}
+
+/* Releases the references obj holds; those that were the last push their
+ * objects on the release stack, and the order they come off it decides
+ * how memory is walked. A structure built top-down (each object made
+ * before its children, at a higher address as pools hand blocks out) is
+ * freed in ascending address order if the first child comes off first; one
+ * built bottom-up (children first: the Benchmarks Game's trees, any
+ * tuple-like object) in descending order if the last child comes off
+ * first: both are one stream the hardware prefetcher follows, where the
+ * other order jumps at every level (a cache miss per node on a big tree).
+ * So the first child's address against obj's picks the order.
+ * The references of an rc_traverse_refs type are released inline; any
+ * other type's through its traverse (in its visiting order, reversed
+ * after if need be). */
+static inline void release_references(rc_object_state *state, void *obj, const rc_type *type)
+{
+    if (type->traverse == rc_traverse_refs) {
+        void **slots = obj;
+        size_t n = type->refs;
+        if (n > 1 && (uintptr_t)slots[0] > (uintptr_t)obj) { /* top-down: first on top */
+            for (size_t i = n; i-- > 0;)
+                release_slot(&slots[i]);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                release_slot(&slots[i]);
+        }
+    } else if (type->traverse) {
+        uint32_t mark = state->release_len;
+        const void *spill = state->release_spill;
+        type->traverse(obj, rc_release_visit, NULL);
+        if (state->release_len - mark > 1 &&
+            (uintptr_t)state->release_buffer[mark].obj > (uintptr_t)obj)
+            reverse_pushed(state, mark, spill);
+    }
+}
+
+static RC_NOINLINE void release_loop(rc_heap *heap)
+{
+    rc_object_state *state = &heap->objects;
+    state->releasing = true;
+    void *obj;
+    rc_arena *arena;
+    while ((obj = release_pop(state, &arena)) != NULL) {
+        rc_object_head *head = rc_head_of(obj);
+        const rc_type *type = head->type;
+        bool large = (head->gc_bits & RC_LARGE) != 0;
+        release_references(state, obj, type);
+        if (type->destroy)
+            type->destroy(obj);
+        rc_object_free_dead(heap, obj, type, large, arena);
+    }
+    state->releasing = false;
 }
 
 void rc_object_release_cleared(rc_heap *heap, void *obj)

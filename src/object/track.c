@@ -182,5 +182,8 @@ int rc_track_validate(rc_heap *heap)
         return -3;
     if (c.pending != state->old_pending)
         return -5;
+    const void *pending = state->pending_immutable;
+    if (pending && (rc_head_of(pending)->gc_bits & RC_TRACKED || rc_head_of(pending)->refcnt == 0))
+        return -7;
     return c.bad ? -4 : 0;
 }

@@ -1,0 +1,256 @@
+/* test_object_refs.c: types whose references lead their body
+ * (traverse = rc_traverse_refs, refs = n). The library then releases and
+ * tests those references inline: a death releases exactly them, in the
+ * order that walks memory one way (the children of a bottom-up structure
+ * last first, of a top-down one first first, whatever the type's traverse);
+ * the collector and introspection see exactly them; rc_new refuses refs
+ * that do not fit; a 10-million-long chain is freed from one rc_decref. */
+#include "check.h"
+#include "nodes.h"
+
+typedef struct Pair {
+    void *first;
+    void *second;
+    long value;
+} Pair;
+
+static void pair_destroy(void *self) { node_destroy(self); } /* logs value, as a Node's */
+
+static const rc_type pair_type = {
+    .name = "Pair",
+    .size = sizeof(Pair),
+    .traverse = rc_traverse_refs,
+    .refs = 2,
+    .destroy = pair_destroy,
+};
+
+static const rc_type frozen_pair_type = {
+    .name = "FrozenPair",
+    .size = sizeof(Pair),
+    .traverse = rc_traverse_refs,
+    .refs = 2,
+    .destroy = pair_destroy,
+    .flags = RC_TYPE_IMMUTABLE_REFS,
+};
+
+static Pair *pair_new(const rc_type *type, long value, void *first, void *second)
+{
+    Pair *p = rc_new(type);
+    CHECK(p != NULL);
+    p->first = first; /* takes the caller's references */
+    p->second = second;
+    p->value = value;
+    return p;
+}
+
+static void test_refs_must_fit(void)
+{
+    static const rc_type too_many = {
+        .name = "TooMany", .size = 16, .traverse = rc_traverse_refs, .refs = 3};
+    CHECK(rc_new(&too_many) == NULL);
+    CHECK_STR_CONTAINS(rc_last_error(),
+                       "rc_new: type TooMany declares 3 references in a body of 16 bytes");
+    CHECK(rc_new_var(&too_many, 64) == NULL); /* the refs lead the fixed part */
+    CHECK_STR_CONTAINS(rc_last_error(), "declares 3 references");
+    static const rc_type none = {.name = "NoRefs", .size = 8, .traverse = rc_traverse_refs};
+    void *obj = rc_new(&none);
+    CHECK(obj != NULL);
+    CHECK(rc_gc_is_tracked(obj)); /* a type with traverse, not immutable */
+    CHECK_EQ(rc_gc_collect(2), 0);
+    rc_decref(obj);
+}
+
+/* The order a parent's dying children are freed in: the last first if the
+ * first lies below the parent (built bottom-up), else the first first. */
+static void expect_order(const void *parent, const void *first, long p, long a, long b)
+{
+    CHECK_EQ(node_log_len, 3);
+    CHECK_EQ(node_log[0], p);
+    bool bottom_up = (uintptr_t)first < (uintptr_t)parent;
+    CHECK_EQ(node_log[1], bottom_up ? b : a);
+    CHECK_EQ(node_log[2], bottom_up ? a : b);
+}
+
+static void check_release_order(const rc_type *type, bool bottom_up)
+{
+    counters_reset();
+    Pair *parent = NULL, *a, *b;
+    if (!bottom_up)
+        parent = pair_new(type, 1, NULL, NULL);
+    a = pair_new(type, 2, NULL, NULL);
+    b = pair_new(type, 3, NULL, NULL);
+    if (bottom_up)
+        parent = pair_new(type, 1, NULL, NULL);
+    parent->first = a;
+    parent->second = b;
+    rc_decref(parent);
+    expect_order(parent, a, 1, 2, 3);
+}
+
+/* The same rule through a type's own traverse (nodes.h's Node: a, b). */
+static void check_release_order_traverse(bool bottom_up)
+{
+    counters_reset();
+    Node *parent = NULL, *a, *b;
+    if (!bottom_up)
+        parent = node_new(1);
+    a = node_new(2);
+    b = node_new(3);
+    if (bottom_up)
+        parent = node_new(1);
+    parent->a = a;
+    parent->b = b;
+    rc_decref(parent);
+    expect_order(parent, a, 1, 2, 3);
+}
+
+static void test_release_order(void)
+{
+    for (int bottom_up = 0; bottom_up < 2; bottom_up++) {
+        check_release_order(&pair_type, bottom_up);
+        check_release_order(&frozen_pair_type, bottom_up);
+        check_release_order_traverse(bottom_up);
+    }
+}
+
+/* A child still referenced elsewhere loses one reference; NULL slots and
+ * immortal children are passed by. */
+static void test_release_counts(void)
+{
+    counters_reset();
+    Pair *shared = pair_new(&pair_type, 2, NULL, NULL);
+    Pair *parent = pair_new(&pair_type, 1, rc_incref(shared), rc_int_new(3));
+    CHECK_EQ(rc_refcount(shared), 2);
+    rc_decref(parent);
+    CHECK_EQ(node_destroyed, 1);
+    CHECK_EQ(rc_refcount(shared), 1);
+    CHECK(rc_int_value(rc_int_new(3)) == 3); /* the immortal int lives on */
+    rc_decref(shared);
+    CHECK_EQ(node_destroyed, 2);
+}
+
+static bool collect_into(void *obj, void *arg)
+{
+    void **seen = arg;
+    while (*seen)
+        seen++;
+    *seen = obj;
+    return true;
+}
+
+/* The collector and introspection see the refs: a cycle of pairs is
+ * collected, referents are the non-NULL refs in order, a pair is found
+ * among its child's referrers. */
+static void test_collector_sees_refs(void)
+{
+    counters_reset();
+    rc_gc_collect(2);
+    Pair *x = pair_new(&pair_type, 1, NULL, NULL);
+    Pair *y = pair_new(&pair_type, 2, NULL, NULL);
+    x->second = rc_incref(y);
+    y->first = rc_incref(x);
+    void *seen[4] = {0};
+    CHECK_EQ(rc_gc_for_each_referent(x, collect_into, seen), 0);
+    CHECK(seen[0] == y && seen[1] == NULL);
+    void *referrers[4] = {0};
+    CHECK_EQ(rc_gc_for_each_referrer(x, collect_into, referrers), 0);
+    CHECK(referrers[0] == y && referrers[1] == NULL);
+    rc_decref(x);
+    rc_decref(y);
+    CHECK_EQ(node_destroyed, 0);
+    CHECK_EQ(rc_gc_collect(2), 2);
+    CHECK_EQ(node_destroyed, 2);
+}
+
+/* An immutable pair is tracked only if a ref may be tracked. */
+static void test_immutable_pairs_settled(void)
+{
+    counters_reset();
+    rc_gc_collect(2);
+    Pair *atoms = pair_new(&frozen_pair_type, 1, rc_int_new(5), rc_str_from("s"));
+    Pair *of_list = pair_new(&frozen_pair_type, 2, rc_list_new(), NULL);
+    Pair *of_atoms = pair_new(&frozen_pair_type, 3, rc_incref(atoms), NULL);
+    Pair *of_tracked = pair_new(&frozen_pair_type, 4, rc_incref(of_list), NULL);
+    CHECK(!rc_gc_is_tracked(atoms));
+    CHECK(rc_gc_is_tracked(of_list));
+    CHECK(!rc_gc_is_tracked(of_atoms));
+    CHECK(rc_gc_is_tracked(of_tracked));
+    size_t count[RC_GC_GENERATIONS];
+    rc_gc_get_count(count);
+    CHECK_EQ(count[0], 3); /* the list, of_list, of_tracked */
+    rc_decref(of_tracked);
+    rc_decref(of_list);
+    rc_decref(of_atoms);
+    rc_decref(atoms);
+    CHECK_EQ(node_destroyed, 4);
+    rc_gc_get_count(count);
+    CHECK_EQ(count[0], 0);
+}
+
+/* A weak reference to a child released inline is cleared, its callback
+ * run, when the parent's death drops the child's last reference. */
+static size_t callbacks;
+static void on_death(rc_weakref *ref, void *arg)
+{
+    (void)ref;
+    (void)arg;
+    callbacks++;
+}
+
+static void test_weak_child(void)
+{
+    counters_reset();
+    callbacks = 0;
+    Pair *child = pair_new(&frozen_pair_type, 2, NULL, NULL);
+    rc_weakref *ref = rc_weakref_new(child, on_death, NULL);
+    Pair *parent = pair_new(&frozen_pair_type, 1, child, NULL);
+    rc_decref(parent);
+    CHECK_EQ(callbacks, 1);
+    CHECK(rc_weakref_get(ref) == NULL);
+    CHECK_EQ(node_destroyed, 2);
+    rc_decref(ref);
+}
+
+/* A chain built bottom-up, each pair holding the one before: freeing it
+ * from its head uses constant C stack, and every block goes back. */
+static void test_long_chain(void)
+{
+    static const rc_type link_type = {
+        .name = "Link",
+        .size = sizeof(void *),
+        .traverse = rc_traverse_refs,
+        .refs = 1,
+        .flags = RC_TYPE_IMMUTABLE_REFS,
+    };
+    rc_alloc_stats before = {.struct_size = sizeof before};
+    CHECK_EQ(rc_heap_stats(rc_heap_current(), &before), RC_OK);
+    void *head = NULL;
+    size_t made = 0;
+    for (; made < 10 * 1000 * 1000; made++) {
+        void **link = rc_new(&link_type);
+        if (!link)
+            break;
+        *link = head;
+        head = link;
+    }
+    CHECK_EQ(made, 10 * 1000 * 1000);
+    size_t count[RC_GC_GENERATIONS];
+    rc_gc_get_count(count);
+    CHECK_EQ(count[0], 0); /* never tracked, so never collected */
+    rc_decref(head);
+    rc_alloc_stats after = {.struct_size = sizeof after};
+    CHECK_EQ(rc_heap_stats(rc_heap_current(), &after), RC_OK);
+    CHECK_EQ(after.bytes_in_use, before.bytes_in_use);
+}
+
+int main(void)
+{
+    test_refs_must_fit();
+    test_release_order();
+    test_release_counts();
+    test_collector_sees_refs();
+    test_immutable_pairs_settled();
+    test_weak_child();
+    test_long_chain();
+    return check_report();
+}
