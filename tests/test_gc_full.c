@@ -46,13 +46,6 @@ typedef struct GNode {
 static unsigned char destroyed[MAX_IDS];
 static size_t destroy_calls, destroy_errors;
 
-static void g_traverse(void *self, rc_visit_fn visit, void *arg)
-{
-    GNode *g = self;
-    for (int i = 0; i < K; i++)
-        visit(&g->ref[i], arg);
-}
-
 static void g_destroy(void *self)
 {
     GNode *g = self;
@@ -70,11 +63,17 @@ static void g_finalize(void *self)
     finalize_calls++;
 }
 
-static const rc_type g_type = {
-    .name = "GNode", .size = sizeof(GNode), .traverse = g_traverse, .destroy = g_destroy};
+/* the references lead the body: rc_traverse_refs (the model test below
+ * then runs the inline release path too) */
+static const rc_type g_type = {.name = "GNode",
+                               .size = sizeof(GNode),
+                               .traverse = rc_traverse_refs,
+                               .refs = K,
+                               .destroy = g_destroy};
 static const rc_type g_fin_type = {.name = "GFinNode",
                                    .size = sizeof(GNode),
-                                   .traverse = g_traverse,
+                                   .traverse = rc_traverse_refs,
+                                   .refs = K,
                                    .finalize = g_finalize,
                                    .destroy = g_destroy};
 /* an object outside the collector (no traverse) that garbage may hold */
@@ -567,17 +566,23 @@ static void g_make(int i, bool finalizers)
         gedge[i][k] = -1;
 }
 
+/* The references each model object receives from live objects. */
+static void model_indegrees(long indeg[GN])
+{
+    memset(indeg, 0, GN * sizeof *indeg);
+    for (int i = 0; i < GN; i++)
+        for (int k = 0; k < K; k++)
+            if (galive[i] && gedge[i][k] >= 0)
+                indeg[gedge[i][k]]++;
+}
+
 /* Deaths by counting: alive objects with no external reference and no
  * reference from a live object die, and drop their edges. */
 static void model_count_deaths(void)
 {
     static long indeg[GN];
     static int work[GN];
-    memset(indeg, 0, sizeof indeg);
-    for (int i = 0; i < GN; i++)
-        for (int k = 0; k < K; k++)
-            if (galive[i] && gedge[i][k] >= 0)
-                indeg[gedge[i][k]]++;
+    model_indegrees(indeg);
     int top = 0;
     for (int i = 0; i < GN; i++)
         if (galive[i] && gext[i] == 0 && indeg[i] == 0)
@@ -625,11 +630,7 @@ static long model_unreachable(bool *reached)
 static long check_model(void)
 {
     static long indeg[GN];
-    memset(indeg, 0, sizeof indeg);
-    for (int i = 0; i < GN; i++)
-        for (int k = 0; k < K; k++)
-            if (galive[i] && gedge[i][k] >= 0)
-                indeg[gedge[i][k]]++;
+    model_indegrees(indeg);
     long bad = 0;
     for (int i = 0; i < GN; i++) {
         if (galive[i])

@@ -91,6 +91,37 @@ static void test_pending_until_next_birth(void)
     CHECK_EQ(young_count(), 0);
 }
 
+/* The gc functions on one object settle that object's heap, not only the
+ * current one: asked about a pending object of another heap, they answer
+ * for it settled, and tracking it by hand leaves it pending nowhere (else
+ * that heap's next birth would track it a second time). */
+static void test_pending_of_another_heap(void)
+{
+    counters_reset();
+    rc_heap *other = rc_heap_new();
+    CHECK(other != NULL);
+    Node *child = rc_heap_new_object(other, &node_type, 0); /* mutable: tracked */
+    Node *n = rc_heap_new_object(other, &frozen_node_type, 0);
+    CHECK(child != NULL && n != NULL);
+    n->a = child; /* pending in other, with a reference that may be tracked */
+    CHECK(rc_gc_is_tracked(n));
+    Node *bare = rc_heap_new_object(other, &frozen_node_type, 0);
+    CHECK(!rc_gc_is_tracked(bare));
+    CHECK_EQ(rc_gc_track(bare), 0);
+    Node *next = rc_heap_new_object(other, &frozen_node_type, 0); /* settles other */
+    rc_heap *mine = rc_heap_current();
+    rc_heap_use(other);
+    CHECK_EQ(objects_of_generation(0), 3); /* child, n, bare: each once */
+    rc_decref(n);
+    rc_decref(bare);
+    rc_decref(next);
+    CHECK_EQ(node_destroyed, 4);
+    CHECK_EQ(rc_gc_collect(0), 0);
+    CHECK_EQ(tracked_objects(), 0);
+    rc_heap_use(mine);
+    rc_heap_destroy(other);
+}
+
 /* A pending object that dies before it is settled leaves nothing behind
  * (ASan sees any later look at its block). */
 static void test_pending_dies_first(void)
@@ -302,6 +333,7 @@ int main(void)
     test_tuple_of_atoms_untracked();
     test_pending_until_next_birth();
     test_pending_dies_first();
+    test_pending_of_another_heap();
     test_tuple_of_list_stays_tracked();
     test_nested_tuples_never_tracked();
     test_tree_never_tracked();

@@ -131,11 +131,21 @@ int rc_gc_for_each_referent(void *obj, rc_object_fn fn, void *arg)
     return vec_deliver(&vec, fn, arg);
 }
 
+/* The heap obj belongs to, settled (obj may be its pending object). It need
+ * not be the current heap: the answer about obj, and any tracking done to
+ * it, must not leave it pending there. */
+static rc_heap *settled_heap_of(const void *obj)
+{
+    rc_heap *heap = rc_object_heap(obj);
+    rc_object_settle(heap);
+    return heap;
+}
+
 bool rc_gc_is_tracked(const void *obj)
 {
     if (!obj)
         return false;
-    (void)rc_gc_heap(); /* obj may be pending */
+    (void)settled_heap_of(obj);
     return (rc_head_of(obj)->gc_bits & RC_TRACKED) != 0;
 }
 
@@ -154,9 +164,9 @@ int rc_gc_track(void *obj)
                             head->type->name ? head->type->name : "?");
     if (head->refcnt == RC_IMMORTAL)
         return rc_set_error(RC_EINVAL, "rc_gc_track: an immortal object is never tracked");
-    (void)rc_gc_heap(); /* obj may be pending */
+    rc_heap *heap = settled_heap_of(obj);
     if (!(head->gc_bits & RC_TRACKED))
-        rc_track_new(rc_object_heap(obj), obj);
+        rc_track_new(heap, obj);
     return 0;
 }
 
@@ -164,9 +174,7 @@ void rc_gc_untrack(void *obj)
 {
     if (!obj)
         return;
-    (void)rc_gc_heap(); /* obj may be pending */
-    if (rc_head_of(obj)->gc_bits & RC_TRACKED)
-        rc_track_remove(rc_object_heap(obj), obj);
+    rc_track_remove(settled_heap_of(obj), obj);
 }
 
 typedef struct move_walk {

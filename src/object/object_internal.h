@@ -187,13 +187,15 @@ static inline void rc_track_new(rc_heap *heap, void *obj)
     rc_track_place(heap, obj, 0);
 }
 
-static inline void rc_track_remove(rc_heap *heap, void *obj)
+/* Untracks obj if it is tracked; true if it was. */
+static inline bool rc_track_remove(rc_heap *heap, void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
     if (!(head->gc_bits & RC_TRACKED))
-        return;
+        return false;
     rc_track_unplace(heap, obj);
     rc_track_forget_detached(obj);
+    return true;
 }
 
 /* Zeroes the body_bytes of a new object's body. A small body of a plain
@@ -267,6 +269,14 @@ static inline bool rc_object_refs_may_be_tracked(void *obj, const rc_type *type)
  * by the collection and by any settling in the user code it runs. */
 RC_INTERNAL void rc_object_collect_in_birth(rc_heap *heap);
 
+/* Tracks a new (or newly settled) object in generation 0 and counts it in
+ * count0, as every tracking outside a collection is counted. */
+static inline void rc_object_track_counted(rc_heap *heap, void *obj)
+{
+    rc_track_new(heap, obj);
+    heap->objects.count0++;
+}
+
 /* Settles the pending immutable object, if any: tracked and counted if a
  * reference it holds may be tracked (and it is not immortal), else left
  * untracked for good. Runs no collection. */
@@ -278,10 +288,8 @@ static inline void rc_object_settle(rc_heap *heap)
         return;
     state->pending_immutable = NULL;
     rc_object_head *head = rc_head_of(obj);
-    if (head->refcnt != RC_IMMORTAL && rc_object_refs_may_be_tracked(obj, head->type)) {
-        rc_track_new(heap, obj);
-        state->count0++;
-    }
+    if (head->refcnt != RC_IMMORTAL && rc_object_refs_may_be_tracked(obj, head->type))
+        rc_object_track_counted(heap, obj);
 }
 
 /* The birth of an object in a block just taken for it (by rc_new or from a
@@ -302,12 +310,10 @@ static inline void *rc_object_birth(rc_heap *heap, rc_object_head *head, const r
     if (type->traverse) {
         rc_object_state *state = &heap->objects;
         rc_object_settle(heap);
-        if (type->flags & RC_TYPE_IMMUTABLE_REFS) {
+        if (type->flags & RC_TYPE_IMMUTABLE_REFS)
             state->pending_immutable = obj;
-        } else {
-            rc_track_new(heap, obj);
-            state->count0++;
-        }
+        else
+            rc_object_track_counted(heap, obj);
         if (RC_UNLIKELY(state->count0 > state->collect_at))
             rc_object_collect_in_birth(heap);
     }

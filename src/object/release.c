@@ -121,9 +121,7 @@ static bool finalize_dying(void *obj, const rc_type *type)
 static inline void leave_collector(rc_heap *heap, void *obj)
 {
     rc_object_state *state = &heap->objects;
-    if (rc_head_of(obj)->gc_bits & RC_TRACKED) {
-        rc_track_unplace(heap, obj);
-        rc_track_forget_detached(obj);
+    if (rc_track_remove(heap, obj)) {
         if (state->count0 > 0)
             state->count0--;
     } else if (obj == state->pending_immutable) {
