@@ -78,7 +78,9 @@ RC_INTERNAL rc_heap *rc_object_heap(const void *obj);
  * traverse. */
 RC_INTERNAL void rc_object_release_cleared(rc_heap *heap, void *obj);
 /* The slot visitor that releases a reference: *slot = NULL, then drops the
- * old value. Used at death and by the collector to clear cycles. */
+ * old value. The collector clears cycles with it (arg NULL); the release
+ * loop passes its own arg. Types that release their references their own
+ * way at death or clearing (dict, set) recognise it. */
 RC_INTERNAL void rc_release_visit(void *slot, void *arg);
 
 /* ---- free lists of dead objects' blocks (recycle.c) ---- */

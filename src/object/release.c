@@ -21,6 +21,10 @@
  * pointer are kept for the loop. An object in the array has refcnt 0, and
  * beside it the arena its death found (rc_release_entry), so that its free
  * does not look the address up again; a spilled one is looked up again.
+ * The loop knows its heap and the arena of the object it releases, so the
+ * death of a child in the same arena granule needs no lookup at all, and
+ * one of its own heap needs neither the thread's heap nor the running
+ * check (child_reached_zero).
  *
  * Order: the children an object's release frees are taken in the order that
  * walks memory one way, forwards for a structure built top-down, backwards
@@ -170,20 +174,28 @@ static RC_NOINLINE void object_dies_calling_out(rc_heap *heap, void *obj)
     queue_release(heap, obj, NULL);
 }
 
+/* The start of a death that does not call out: obj leaves the collector
+ * and true is returned (the caller queues it); a death that calls out is
+ * taken whole by object_dies_calling_out, and false returned. */
+static RC_ALWAYS_INLINE bool leave_plainly(rc_heap *heap, void *obj)
+{
+    rc_object_head *head = rc_head_of(obj);
+    if (RC_UNLIKELY(death_calls_out(head, head->type))) {
+        object_dies_calling_out(heap, obj);
+        return false;
+    }
+    leave_collector(heap, obj);
+    return true;
+}
+
 /* A death. The common one (no call out) is the untracking and a push,
  * with no register saved but the frame pointer; the rest is out of line,
  * as is the release loop (inlined, its six saved registers were paid by
  * every death, most of which only push a child for the running loop). */
 static inline void object_dies(rc_heap *heap, void *obj, rc_arena *arena)
 {
-    rc_object_head *head = rc_head_of(obj);
-    const rc_type *type = head->type;
-    if (RC_UNLIKELY(death_calls_out(head, type))) {
-        object_dies_calling_out(heap, obj);
-        return;
-    }
-    leave_collector(heap, obj);
-    queue_release(heap, obj, arena);
+    if (leave_plainly(heap, obj))
+        queue_release(heap, obj, arena);
 }
 
 /* rc_decref_slow's rare cases are out of line too, so that its common one
@@ -222,8 +234,7 @@ static RC_NOINLINE void out_of_line_block_dies(void *obj)
     last_reference_dropped(rc_alloc_object_owner_slow(rc_head_of(obj)), NULL, obj);
 }
 
-/* rc_decref_slow's body, inlined into rc_release_visit too: most deaths
- * are of children, and a call there costs a tenth of the death. */
+/* rc_decref_slow's body. */
 static RC_ALWAYS_INLINE void count_reached_zero(void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
@@ -239,31 +250,86 @@ static RC_ALWAYS_INLINE void count_reached_zero(void *obj)
 
 void rc_decref_slow(void *obj) { count_reached_zero(obj); }
 
-/* *slot = NULL, then rc_decref of the old value, spelled out so that the
- * death (count_reached_zero) inlines here: GCC will not inline the
- * exported rc_decref_slow into it (callgrind on the binary-trees probe:
- * 1.7% more instructions with the call). */
-static RC_ALWAYS_INLINE void release_slot(void **field)
+/* Drops one reference to child (NULL-safe), without touching the slot it
+ * came from; true if that was the last one. */
+static RC_ALWAYS_INLINE bool drop_is_last(void *child)
 {
-    void *old = *field;
-    if (!old)
-        return;
-    *field = NULL;
-    rc_object_head *head = rc_head_of(old);
+    if (!child)
+        return false;
+    rc_object_head *head = rc_head_of(child);
     uint32_t count = head->refcnt;
     if (count == RC_IMMORTAL)
-        return;
+        return false;
     if (count > 1) {
         head->refcnt = count - 1;
-        return;
+        return false;
     }
-    count_reached_zero(old);
+    return true;
 }
 
+/* What the release loop knows of the object whose references it drops: its
+ * heap (the loop's), its arena (NULL: unknown) and the object. */
+typedef struct release_parent {
+    rc_heap *heap;
+    rc_arena *arena;
+    const void *obj;
+    /* the slots are set to NULL as their references go (rc_type's
+     * promise); not for an rc_traverse_refs type without destroy, whose
+     * dead body nothing reads */
+    bool clear_slots;
+} release_parent;
+
+/* Whether a and b lie in the same arena granule (RC_ARENA_SIZE, aligned). */
+static inline bool same_granule(const void *a, const void *b)
+{
+    return (((uintptr_t)a ^ (uintptr_t)b) >> RC_MAP_GRANULE_BITS) == 0;
+}
+
+/* child, a reference parent held, just lost its last one. Most such
+ * children are plain pool blocks of the loop's heap, often in the parent's
+ * arena (one compare of addresses, where the arena map costs three
+ * dependent loads): their death is pushed at once, since the loop that
+ * will take it is this one. Any other takes rc_decref_slow's path. */
+static RC_ALWAYS_INLINE void child_reached_zero(const release_parent *parent, void *child)
+{
+    rc_object_head *head = rc_head_of(child);
+    if (RC_LIKELY(head->refcnt != 0 && !(head->gc_bits & RC_LARGE))) {
+        rc_arena *arena = parent->arena && same_granule(child, parent->obj)
+                              ? parent->arena
+                              : rc_alloc_object_arena(head);
+        if (RC_LIKELY(rc_alloc_arena_heap(arena) == parent->heap)) {
+            head->refcnt = 0;
+            if (leave_plainly(parent->heap, child))
+                release_push(&parent->heap->objects, child, arena);
+            return;
+        }
+    }
+    count_reached_zero(child);
+}
+
+static RC_ALWAYS_INLINE void release_child_slot(const release_parent *parent, void **field)
+{
+    void *child = *field;
+    if (parent->clear_slots)
+        *field = NULL;
+    if (drop_is_last(child))
+        child_reached_zero(parent, child);
+}
+
+/* The slot visitor that releases a reference (object_internal.h): arg is
+ * NULL (the collector clearing a cycle: the slot is set to NULL, and the
+ * death takes rc_decref_slow's path), or the release loop's parent. */
 void rc_release_visit(void *slot, void *arg)
 {
-    (void)arg;
-    release_slot(slot);
+    if (arg) {
+        release_child_slot(arg, slot);
+        return;
+    }
+    void **field = slot;
+    void *old = *field;
+    *field = NULL;
+    if (drop_is_last(old))
+        count_reached_zero(old);
 }
 
 /* Releases the references obj holds; those that were the last push their
@@ -279,22 +345,23 @@ void rc_release_visit(void *slot, void *arg)
  * The references of an rc_traverse_refs type are released inline; any
  * other type's through its traverse (in its visiting order, reversed
  * after if need be). */
-static inline void release_references(rc_object_state *state, void *obj, const rc_type *type)
+static inline void release_references(const release_parent *parent, void *obj, const rc_type *type)
 {
+    rc_object_state *state = &parent->heap->objects;
     if (type->traverse == rc_traverse_refs) {
         void **slots = obj;
         size_t n = type->refs;
         if (n > 1 && (uintptr_t)slots[0] > (uintptr_t)obj) { /* top-down: first on top */
             for (size_t i = n; i-- > 0;)
-                release_slot(&slots[i]);
+                release_child_slot(parent, &slots[i]);
         } else {
             for (size_t i = 0; i < n; i++)
-                release_slot(&slots[i]);
+                release_child_slot(parent, &slots[i]);
         }
     } else if (type->traverse) {
         uint32_t mark = state->release_len;
         const void *spill = state->release_spill;
-        type->traverse(obj, rc_release_visit, NULL);
+        type->traverse(obj, rc_release_visit, (void *)parent);
         if (state->release_len - mark > 1 &&
             (uintptr_t)state->release_buffer[mark].obj > (uintptr_t)obj)
             reverse_pushed(state, mark, spill);
@@ -311,7 +378,9 @@ static RC_NOINLINE void release_loop(rc_heap *heap)
         rc_object_head *head = rc_head_of(obj);
         const rc_type *type = head->type;
         bool large = (head->gc_bits & RC_LARGE) != 0;
-        release_references(state, obj, type);
+        release_parent parent = {heap, arena, obj,
+                                 type->destroy || type->traverse != rc_traverse_refs};
+        release_references(&parent, obj, type);
         if (type->destroy)
             type->destroy(obj);
         rc_object_free_dead(heap, obj, type, large, arena);
