@@ -210,6 +210,71 @@ static void test_weak_child(void)
     rc_decref(ref);
 }
 
+static size_t heap_bytes(rc_heap *heap)
+{
+    rc_alloc_stats stats = {.struct_size = sizeof stats};
+    CHECK_EQ(rc_heap_stats(heap, &stats), RC_OK);
+    return stats.bytes_in_use;
+}
+
+/* The release loop takes a child of its own heap in a plain pool block at
+ * once; every other child leaves that lane and still dies exactly once, in
+ * order: one of another heap (which its own heap's loop frees), a large
+ * one, one whose finalizer resurrects it, one whose finalizer does not. */
+static void test_children_off_the_fast_lane(void)
+{
+    counters_reset();
+    rc_heap *mine = rc_heap_current();
+    size_t base = heap_bytes(mine);
+    rc_heap *other = rc_heap_new();
+    CHECK(rc_heap_use(other) == mine);
+    size_t other_base = heap_bytes(other);
+    Pair *foreign = pair_new(&pair_type, 10, NULL, NULL);
+    CHECK(heap_bytes(other) > other_base);
+    CHECK(rc_heap_use(mine) == other); /* other is now nobody's */
+
+    Pair *large = rc_new_var(&pair_type, 4096);
+    CHECK(large != NULL);
+    large->value = 11;
+    Node *fin_a = rc_new(&fin_node_type);
+    fin_a->value = 12;
+    Node *fin_b = rc_new(&fin_node_type);
+    fin_b->value = 13;
+
+    Pair *inner = pair_new(&pair_type, 2, foreign, large);
+    Pair *root = pair_new(&pair_type, 1, inner, pair_new(&pair_type, 3, fin_a, fin_b));
+    rc_decref(root);
+    /* both finalizers ran, neither resurrected: all seven died, once each */
+    CHECK_EQ(node_finalized, 2);
+    CHECK_EQ(node_destroyed, 7);
+    long seen = 0;
+    for (size_t i = 0; i < node_log_len; i++)
+        seen |= 1L << node_log[i];
+    CHECK_EQ(seen,
+             (1L << 1) | (1L << 2) | (1L << 3) | (1L << 10) | (1L << 11) | (1L << 12) | (1L << 13));
+    CHECK_EQ(heap_bytes(mine), base);
+    CHECK_EQ(heap_bytes(other), other_base);
+
+    /* again, with a resurrection: the finalizer stores its object in saved,
+     * which then outlives its parent, and only its own death frees it */
+    counters_reset();
+    void *saved = NULL;
+    Node *resurrected = rc_new(&fin_node_type);
+    resurrected->value = 20;
+    root = pair_new(&pair_type, 21, resurrected, NULL);
+    node_resurrect_into = &saved;
+    rc_decref(root);
+    CHECK(saved == resurrected);
+    CHECK_EQ(rc_refcount(saved), 1);
+    CHECK_EQ(node_destroyed, 1); /* the root only */
+    node_resurrect_into = NULL;
+    rc_decref(saved);
+    CHECK_EQ(node_destroyed, 2);
+    CHECK_EQ(node_finalized, 1); /* never twice */
+    CHECK_EQ(heap_bytes(mine), base);
+    rc_heap_destroy(other);
+}
+
 /* A chain built bottom-up, each pair holding the one before: freeing it
  * from its head uses constant C stack, and every block goes back. */
 static void test_long_chain(void)
@@ -250,6 +315,7 @@ int main(void)
     test_collector_sees_refs();
     test_immutable_pairs_settled();
     test_weak_child();
+    test_children_off_the_fast_lane();
     test_long_chain();
     return check_report();
 }
