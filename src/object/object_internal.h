@@ -250,15 +250,23 @@ static inline bool rc_object_may_be_tracked(const void *obj)
 /* rc_object_refs_may_be_tracked for a type with its own traverse. */
 RC_INTERNAL bool rc_object_refs_may_be_tracked_slow(void *obj, const rc_type *type);
 
-/* Whether any reference obj holds may be tracked: if none may, obj (of an
- * RC_TYPE_IMMUTABLE_REFS type) can never be part of a cycle. The refs of
- * an rc_traverse_refs type are read inline. */
+/* Whether any reference obj, of an RC_TYPE_IMMUTABLE_REFS type, holds may
+ * be tracked: if none may, obj can never be part of a cycle. The refs of
+ * an rc_traverse_refs type are read inline, and a child of obj's own type
+ * (a tuple of tuples, a tree's nodes) is answered by its TRACKED bit alone:
+ * its type is known to have traverse and to be immutable. */
 static inline bool rc_object_refs_may_be_tracked(void *obj, const rc_type *type)
 {
+    RC_ASSERT(type->flags & RC_TYPE_IMMUTABLE_REFS);
     if (RC_LIKELY(type->traverse == rc_traverse_refs)) {
         void *const *slots = obj;
         for (size_t i = 0; i < type->refs; i++) {
-            if (slots[i] && rc_object_may_be_tracked(slots[i]))
+            const void *child = slots[i];
+            if (!child)
+                continue;
+            const rc_object_head *head = rc_head_of(child);
+            if (head->type == type ? (head->gc_bits & RC_TRACKED) != 0
+                                   : rc_object_may_be_tracked(child))
                 return true;
         }
         return false;
