@@ -235,6 +235,9 @@ target bintree mimalloc "<=" 1.5 "bintree within 1.5x of mimalloc"
 target bintree glibc "<" 1 "bintree faster than glibc"
 target bintree boehm "<" 1 "bintree faster than Boehm GC"
 target bintree cpython "<" 1 "bintree faster than CPython"
+peer_workload=bintree_padded table bintree \
+  "binary-trees, the malloc peers' nodes padded to 32 bytes (reclaim's footprint per node): per node" \
+  glibc mimalloc jemalloc
 peer_workload=bintree table bintree_traverse \
   "binary-trees, reclaim's nodes with their own traverse (not rc_traverse_refs), peers as above: per node" \
   glibc mimalloc boehm

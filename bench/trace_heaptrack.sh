@@ -17,7 +17,7 @@ trap 'rm -rf "$scratch"' EXIT
 
 # figure ARGS..: the ns/node the program reports
 figure() {
-  "$@" "$depth" 1 2>/dev/null | awk '$1 == "RESULT" && $2 == "bintree" {print $4; exit}'
+  "$@" "$depth" 1 1 2>/dev/null | awk '$1 == "RESULT" && $2 == "bintree" {print $4; exit}'
 }
 
 off=() on=()
