@@ -3,7 +3,8 @@
  * libjemalloc.so in LD_PRELOAD; the malloc in use names the result.
  * Two runs (tree_malloc.h): "bintree", the program's 16-byte nodes, and
  * "bintree_padded", nodes in 32-byte blocks (a reclaim object's footprint).
- * Usage: bintree_malloc [max depth (20)] [repetitions (3)] [layouts (2: both; 1: the 16-byte nodes only)]
+ * Usage: bintree_malloc [max depth (20)] [repetitions (3)] [layouts (2)]
+ * layouts: 2 runs both, 1 the 16-byte nodes only.
  */
 #include "bench_util.h"
 #include "tree_malloc.h"
