@@ -273,10 +273,6 @@ typedef struct release_parent {
     rc_heap *heap;
     rc_arena *arena;
     const void *obj;
-    /* the slots are set to NULL as their references go (rc_type's
-     * promise); not for an rc_traverse_refs type without destroy, whose
-     * dead body nothing reads */
-    bool clear_slots;
 } release_parent;
 
 /* Whether a and b lie in the same arena granule (RC_ARENA_SIZE, aligned). */
@@ -307,10 +303,14 @@ static RC_ALWAYS_INLINE void child_reached_zero(const release_parent *parent, vo
     count_reached_zero(child);
 }
 
-static RC_ALWAYS_INLINE void release_child_slot(const release_parent *parent, void **field)
+/* Releases the reference in *field; clear sets the slot to NULL first
+ * (rc_type's promise), which only the dead body of an rc_traverse_refs type
+ * without destroy, which nothing reads, is spared. */
+static RC_ALWAYS_INLINE void release_child_slot(const release_parent *parent, void **field,
+                                                bool clear)
 {
     void *child = *field;
-    if (parent->clear_slots)
+    if (clear)
         *field = NULL;
     if (drop_is_last(child))
         child_reached_zero(parent, child);
@@ -322,7 +322,7 @@ static RC_ALWAYS_INLINE void release_child_slot(const release_parent *parent, vo
 void rc_release_visit(void *slot, void *arg)
 {
     if (arg) {
-        release_child_slot(arg, slot);
+        release_child_slot(arg, slot, true);
         return;
     }
     void **field = slot;
@@ -351,12 +351,13 @@ static inline void release_references(const release_parent *parent, void *obj, c
     if (type->traverse == rc_traverse_refs) {
         void **slots = obj;
         size_t n = type->refs;
+        bool clear = type->destroy != NULL;
         if (n > 1 && (uintptr_t)slots[0] > (uintptr_t)obj) { /* top-down: first on top */
             for (size_t i = n; i-- > 0;)
-                release_child_slot(parent, &slots[i]);
+                release_child_slot(parent, &slots[i], clear);
         } else {
             for (size_t i = 0; i < n; i++)
-                release_child_slot(parent, &slots[i]);
+                release_child_slot(parent, &slots[i], clear);
         }
     } else if (type->traverse) {
         uint32_t mark = state->release_len;
@@ -378,8 +379,7 @@ static RC_NOINLINE void release_loop(rc_heap *heap)
         rc_object_head *head = rc_head_of(obj);
         const rc_type *type = head->type;
         bool large = (head->gc_bits & RC_LARGE) != 0;
-        release_parent parent = {heap, arena, obj,
-                                 type->destroy || type->traverse != rc_traverse_refs};
+        release_parent parent = {heap, arena, obj};
         release_references(&parent, obj, type);
         if (type->destroy)
             type->destroy(obj);
