@@ -92,19 +92,7 @@ static bool cached_at(const void *p, size_t len)
 }
 
 /* Whether a mapping covers address a (/proc/self/maps). */
-static bool mapped(const void *a)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[512];
-    bool found = false;
-    while (f && !found && fgets(line, sizeof line, f)) {
-        unsigned long long lo, hi;
-        found = sscanf(line, "%llx-%llx", &lo, &hi) == 2 && lo <= (uintptr_t)a && (uintptr_t)a < hi;
-    }
-    if (f)
-        fclose(f);
-    return found;
-}
+static bool mapped(const void *a) { return mapping_start(a) != 0; }
 
 static void sleep_ms(long ms)
 {
@@ -231,13 +219,17 @@ static void test_bound(void)
 {
     use_heap(8 * MiB, HOUR);
     void *p1 = block_of(3);
+    char *h1 = header(p1);
     rc_free(p1);
     sleep_ms(10); /* the coarse clock must tell the two apart */
     void *p2 = block_of(6);
-    rc_free(p2); /* 9 MiB: the one cached longest loses 1 MiB */
+    char *h2 = header(p2); /* a mapping of its own, not touching p1's */
+    rc_free(p2);           /* 9 MiB: the one cached longest loses 1 MiB */
     rc_alloc_stats s = stats();
     CHECK_EQ(s.large_cache_bytes, 8 * MiB);
     CHECK_EQ(s.large_cache_evicted, MiB);
+    CHECK(cached_at(h1, 2 * MiB) && cached_at(h2, 6 * MiB));
+    CHECK(!mapped(h1 + 2 * MiB));
     void *big = block_of(10); /* longer than the bound: never cached */
     char *h = header(big);
     rc_free(big);
@@ -428,6 +420,7 @@ static void test_remap_across_mappings(void)
     for (size_t i = 0; i < len; i += 4096)
         r[i] = (unsigned char)(i >> 12);
     CHECK_EQ(madvise(r, len / 2, MADV_NOHUGEPAGE), 0); /* two mappings now */
+    CHECK_EQ(mapping_start(r + len / 2), (uintptr_t)(r + len / 2));
     unsigned char *moved = rc_large_remap(heap, r, len, 8 * MiB);
     CHECK(moved != NULL);
     size_t bad = 0;

@@ -43,7 +43,7 @@ typedef struct rc_large_cache {
     size_t max;                            /* the bound (rc_heap_options) */
     uint64_t decay_ns;                     /* an extent unused this long is unmapped */
     uint64_t decay_at;                     /* no extent decays before this (coarse ns) */
-    unsigned calls;                        /* large-block calls, to read the clock on some */
+    unsigned calls;                        /* ticks not about a mapped block */
     size_t hits, misses, decayed, evicted; /* the statistics (reclaim/alloc.h) */
 } rc_large_cache;
 

@@ -60,6 +60,27 @@ static void usable_insert_after(rc_alloc_state *st, rc_arena *a, rc_arena *after
         st->usable = a;
 }
 
+/* ---- the list of all arenas (newest, or last started on, first) ------ */
+
+static void arenas_push(rc_alloc_state *st, rc_arena *a)
+{
+    a->all_prev = NULL;
+    a->all_next = st->arenas;
+    if (st->arenas)
+        st->arenas->all_prev = a;
+    st->arenas = a;
+}
+
+static void arenas_unlink(rc_alloc_state *st, rc_arena *a)
+{
+    if (a->all_prev)
+        a->all_prev->all_next = a->all_next;
+    else
+        st->arenas = a->all_next;
+    if (a->all_next)
+        a->all_next->all_prev = a->all_prev;
+}
+
 /* ---- mapping and unmapping -------------------------------------------- */
 
 static rc_arena *arena_new(rc_heap *heap)
@@ -89,10 +110,7 @@ static rc_arena *arena_new(rc_heap *heap)
         rc_sys_free(heap, a);
         return NULL;
     }
-    a->all_next = st->arenas;
-    if (st->arenas)
-        st->arenas->all_prev = a;
-    st->arenas = a;
+    arenas_push(st, a);
     st->arenas_allocated++;
     if (++st->arenas_current > st->arenas_highwater)
         st->arenas_highwater = st->arenas_current;
@@ -103,12 +121,7 @@ static rc_arena *arena_new(rc_heap *heap)
 static void arena_free(rc_heap *heap, rc_arena *a)
 {
     rc_alloc_state *st = &heap->alloc;
-    if (a->all_prev)
-        a->all_prev->all_next = a->all_next;
-    else
-        st->arenas = a->all_next;
-    if (a->all_next)
-        a->all_next->all_prev = a->all_prev;
+    arenas_unlink(st, a);
     rc_arena_map_remove(a);
     rc_sys_unmap_arena(a->base);
     rc_sys_free(heap, a);
@@ -150,13 +163,8 @@ static void arenas_to_front(rc_alloc_state *st, rc_arena *a)
 {
     if (!a->all_prev)
         return;
-    a->all_prev->all_next = a->all_next;
-    if (a->all_next)
-        a->all_next->all_prev = a->all_prev;
-    a->all_prev = NULL;
-    a->all_next = st->arenas;
-    st->arenas->all_prev = a;
-    st->arenas = a;
+    arenas_unlink(st, a);
+    arenas_push(st, a);
 }
 
 /* Puts pool on its arena's free-pool list, which is kept by address (pool

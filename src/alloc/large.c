@@ -333,9 +333,9 @@ void *rc_large_realloc(rc_heap *heap, rc_large *h, size_t size)
     if (!size_ok(size))
         return NULL;
     size = round16(size);
-    rc_large_cache_tick(heap, rc_large_is_mapped(h) || wants_map(size));
     if (wants_map(size) != rc_large_is_mapped(h))
-        return large_move(heap, h, size);
+        return large_move(heap, h, size); /* its alloc and free tick the cache */
+    rc_large_cache_tick(heap, rc_large_is_mapped(h));
     uintptr_t old_header = (uintptr_t)h;
     size_t old_sys = sys_size(h);
     if (rc_large_is_mapped(h)) {

@@ -86,7 +86,14 @@ typedef struct rc_large_extent {
     uint64_t since;                      /* coarse ns: cached (or merged) then */
 } rc_large_extent;
 
-/* The bound and the delay from options (0: the defaults). */
+/* Whether the cache keeps anything: a bound under RC_LARGE_MAP_MIN, the
+ * shortest extent kept, turns it off (rc_heap_options). */
+static inline bool rc_large_cache_is_on(const rc_large_cache *cache)
+{
+    return cache->max >= RC_LARGE_MAP_MIN;
+}
+/* The bound and the delay from options (resolved: not NULL; 0: the
+ * defaults). */
 RC_INTERNAL void rc_large_cache_init(rc_heap *heap, const rc_heap_options *options);
 /* A mapping of at least len bytes (a multiple of 4 KiB) from the cache,
  * its length in *got: len, or the whole extent if the rest could hold no

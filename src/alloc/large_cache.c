@@ -66,8 +66,8 @@ static uint64_t add_saturated(uint64_t a, uint64_t b)
 
 void rc_large_cache_init(rc_heap *heap, const rc_heap_options *options)
 {
-    size_t max = options ? options->large_cache_bytes : 0;
-    uint64_t ms = options ? options->large_cache_decay_ms : 0;
+    size_t max = options->large_cache_bytes;
+    uint64_t ms = options->large_cache_decay_ms;
     if (!ms)
         ms = RC_LARGE_CACHE_DEFAULT_DECAY_MS;
     *cache_of(heap) = (rc_large_cache){
@@ -245,7 +245,7 @@ void rc_large_cache_put(rc_heap *heap, char *p, size_t len)
 {
     rc_large_cache *c = cache_of(heap);
     RC_ASSERT((uintptr_t)p % RC_LARGE_PAGE == 0 && len % RC_LARGE_PAGE == 0 && len > 0);
-    if (c->max < KEEP_MIN) { /* the cache is off */
+    if (!rc_large_cache_is_on(c)) {
         rc_large_unmap(p, len);
         return;
     }

@@ -84,7 +84,7 @@ static void print_large(rc_heap *heap, FILE *out)
 
 static void print_cache(const rc_large_cache *cache, FILE *out)
 {
-    if (cache->max < RC_LARGE_MAP_MIN)
+    if (!rc_large_cache_is_on(cache))
         fprintf(out, "large-block cache: off\n");
     else
         fprintf(out,
