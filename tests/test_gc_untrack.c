@@ -53,8 +53,7 @@ static size_t objects_of_generation(int generation)
 static size_t tracked_objects(void) { return objects_of_generation(-1); }
 
 /* The program allocates again (a tracked object, at once dropped): the
- * newest object's references are all stored, and collections may untrack
- * it. */
+ * pending object's references are all stored, and its birth settles it. */
 static void next_birth(void) { rc_decref(rc_list_new()); }
 
 static size_t young_count(void)
@@ -93,8 +92,10 @@ static void test_pending_until_next_birth(void)
 
 /* The gc functions on one object settle that object's heap, not only the
  * current one: asked about a pending object of another heap, they answer
- * for it settled, and tracking it by hand leaves it pending nowhere (else
- * that heap's next birth would track it a second time). */
+ * for it settled; tracking one by hand leaves it pending nowhere (else that
+ * heap's next birth would track it a second time), and so does untracking
+ * one (else that birth would track it again). Each holds a reference that
+ * may be tracked, so that settling it tracks it. */
 static void test_pending_of_another_heap(void)
 {
     counters_reset();
@@ -105,17 +106,24 @@ static void test_pending_of_another_heap(void)
     CHECK(child != NULL && n != NULL);
     n->a = child; /* pending in other, with a reference that may be tracked */
     CHECK(rc_gc_is_tracked(n));
-    Node *bare = rc_heap_new_object(other, &frozen_node_type, 0);
-    CHECK(!rc_gc_is_tracked(bare));
-    CHECK_EQ(rc_gc_track(bare), 0);
+    Node *held = rc_heap_new_object(other, &frozen_node_type, 0);
+    CHECK(held != NULL);
+    held->a = rc_incref(child); /* pending, as n was */
+    CHECK_EQ(rc_gc_track(held), 0);
+    Node *dropped = rc_heap_new_object(other, &frozen_node_type, 0);
+    CHECK(dropped != NULL);
+    dropped->a = rc_incref(child);
+    rc_gc_untrack(dropped);
     Node *next = rc_heap_new_object(other, &frozen_node_type, 0); /* settles other */
     rc_heap *mine = rc_heap_current();
     rc_heap_use(other);
-    CHECK_EQ(objects_of_generation(0), 3); /* child, n, bare: each once */
+    CHECK(!rc_gc_is_tracked(dropped));
+    CHECK_EQ(objects_of_generation(0), 3); /* child, n, held: each once */
     rc_decref(n);
-    rc_decref(bare);
+    rc_decref(held);
+    rc_decref(dropped);
     rc_decref(next);
-    CHECK_EQ(node_destroyed, 4);
+    CHECK_EQ(node_destroyed, 5);
     CHECK_EQ(rc_gc_collect(0), 0);
     CHECK_EQ(tracked_objects(), 0);
     rc_heap_use(mine);
@@ -260,10 +268,22 @@ static void test_parent_waits_for_child(void)
     CHECK_EQ(node_destroyed, 2);
 }
 
+/* A gc callback that asks the collector something, as user code run by a
+ * collection may: every call into the gc module settles the pending
+ * object. */
+static size_t callback_calls;
+static void ask_the_collector(rc_gc_phase phase, const rc_gc_info *info, void *arg)
+{
+    (void)phase, (void)info, (void)arg;
+    callback_calls++;
+    (void)young_count();
+}
+
 /* A collection that runs during a tuple's birth (settling the tuple before
  * it brought the count past the threshold) finds the newborn still empty:
- * it must not judge it then, for its items are stored after. Here the item
- * is a list that the tuple then joins: a cycle the collector must see. */
+ * neither it nor the user code it runs (a callback calling the gc module)
+ * may judge it then, for its items are stored after. Here the item is a
+ * list that the tuple then joins: a cycle the collector must see. */
 static void test_collection_at_birth_keeps_newborn(void)
 {
     rc_gc_collect(2);
@@ -273,7 +293,11 @@ static void test_collection_at_birth_keeps_newborn(void)
     void *list = rc_list_new();           /* count 1 */
     void *first = rc_tuple_pack(1, list); /* pending: count 1 */
     size_t before = young_collections();
+    CHECK_EQ(rc_gc_callback_add(ask_the_collector, NULL), 0);
+    callback_calls = 0;
     void *t = rc_tuple_pack(1, list); /* settles first (count 2 > 1): collects */
+    CHECK_EQ(callback_calls, 2);      /* start and stop */
+    CHECK_EQ(rc_gc_callback_remove(ask_the_collector, NULL), 0);
     CHECK_EQ(young_collections(), before + 1);
     rc_gc_set_threshold(saved[0], saved[1], saved[2]);
     CHECK(rc_gc_is_tracked(first));
@@ -286,8 +310,8 @@ static void test_collection_at_birth_keeps_newborn(void)
     CHECK_EQ(tracked_objects(), 0);
 }
 
-/* A type that breaks its promise (a reference stored after a collection
- * untracked the object) can leak the cycle it makes, but frees nothing
+/* A type that breaks its promise (a reference stored after the object was
+ * settled untracked) can leak the cycle it makes, but frees nothing
  * early. */
 static void test_broken_promise_leaks_safely(void)
 {

@@ -49,21 +49,22 @@
  * The sweep's order (order_arenas) should be the order the objects were
  * made in: then the references of a chain or a tree built top down point
  * ahead, the sweep meets each child soon after reaching it, the stack
- * stays empty and the mark sweep walks memory once. It takes the arenas in the order
- * of the allocator's list, oldest first (the list puts an arena at its
- * front when it is mapped, or started on again once wholly free), and each
- * arena's pools and blocks upwards (the allocator fills an arena's free
- * pools lowest first): so however mmap placed the arenas and the
- * allocator reused them, a structure built in one go lies in the sweep's
- * order. If references to lower addresses outnumber the others twice over
- * (a structure built children first: about one object in VOTER_EVERY
- * votes, in the subtract sweep) it turns the whole order around. (Turned
- * around, a sweep walks memory downwards, which costs more: 500,000
- * garbage pairs, whose references go both ways, took 18 ns per object
- * instead of 13 when sampling by parity turned them.) Where the objects
- * were made in another order (pools freed here and there and reused),
- * those the sweep passes before they are reached are suspected and then
- * pushed: correct, at some cost (and U's memory is bounded: see suspect).
+ * stays empty and the mark sweep walks memory once. It takes the arenas
+ * in the order of the allocator's list, oldest first (the list puts an
+ * arena at its front when it is mapped, or started on again once wholly
+ * free), and each arena's pools and blocks upwards (the allocator fills
+ * an arena's free pools lowest first): so however mmap placed the arenas
+ * and the allocator reused them, a structure built in one go lies in the
+ * sweep's order. If references to lower addresses within an arena
+ * outnumber the others twice over (a structure built children first:
+ * about one object in VOTER_EVERY votes, in the subtract sweep) it turns
+ * the whole order around. (Turned around, a sweep walks memory downwards,
+ * which costs more: 500,000 garbage pairs, whose references go both ways,
+ * took 18 ns per object instead of 13 when sampling by parity turned
+ * them.) Where the objects were made in another order (pools freed here
+ * and there and reused), those the sweep passes before they are reached
+ * are suspected and then pushed: correct, at some cost (and U's memory is
+ * bounded: see suspect).
  * A position in the order is a sweep_key: the arena's place in the order
  * (a small table, by the arena's base) and the block's offset in it. The
  * large blocks come after every arena, so while the sweep is on them, or
@@ -80,8 +81,9 @@
  * the cache or on their way, and are applied at once, so that the sweep
  * does not pass a child in its span first. When an edge is applied does
  * not matter to the counts, only that each sweep applies all of its edges
- * (every span drains the ring); a child is placed against the cursor when
- * its edge is applied.
+ * (the mark sweep drains the ring at the end of every span, the subtract
+ * sweep at its own end); a child is placed against the cursor when its
+ * edge is applied.
  *
  * Out of memory: a child that cannot be pushed is STALLED, and another
  * sweep scans what is STALLED (as often as needed; it pushes every child
@@ -276,9 +278,10 @@ static void visit_subtract_voting(void *slot, void *arg)
 }
 
 /* Settles the members among the blocks [block, end), stride bytes apart,
- * in generation 2, UNSEEN (every member is then in generation 2, examined;
- * settle_counts sets the counts), and subtracts their references (visiting them
- * with visit; voting: they vote); returns how many there were. */
+ * in generation 2, UNSEEN (every member is then in generation 2,
+ * examined; settle_counts sets the counts), and subtracts their references
+ * (visiting them with visit; voting: they vote); returns how many there
+ * were. */
 static inline size_t subtract_blocks(gc_pass *pass, char *block, char *end, size_t stride,
                                      rc_visit_fn visit, bool voting)
 {
@@ -641,10 +644,10 @@ static void list_unreached(gc_pass *pass)
 
 /* The generation counts, in one go rather than member by member (the
  * branches of counting each cost more than the rest of a member's step in
- * the subtract sweep): every member of S, which is every tracked object outside the
- * permanent generation, is now in generation 2 and examined, so generation
- * 2 counts them all and none is pending. rc_gc_validate checks the counts
- * after each collection in the debug builds. */
+ * the subtract sweep): every member of S, which is every tracked object
+ * outside the permanent generation, is now in generation 2 and examined,
+ * so generation 2 counts them all and none is pending. rc_gc_validate
+ * checks the counts after each collection in the debug builds. */
 static void settle_counts(gc_pass *pass)
 {
     rc_object_state *objects = &pass->heap->objects;
@@ -661,8 +664,7 @@ void rc_gc_find_unreachable_full(gc_pass *pass)
     settle_counts(pass);
     pass->ordered = order_arenas(pass);
     sweep(pass, span_mark);
-    enter_arena(pass, pass->n_bases, 1);
-    pass->cursor = UINTPTR_MAX; /* the later sweeps push what they reach */
+    pass->cursor = UINTPTR_MAX; /* past every arena: the later sweeps push what they reach */
     while (pass->stack_overflow) {
         pass->stack_overflow = false;
         rc_alloc_object_spans(pass->heap, span_rescan, pass);

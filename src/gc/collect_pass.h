@@ -15,8 +15,6 @@
 #include "gc_internal.h"
 #include "../alloc/alloc.h"
 
-struct rc_arena;
-
 /* Edges of a full collection waiting for their child's header (see
  * collect_full.c). A power of two. */
 enum { RC_GC_RING_SIZE = 16 };
