@@ -157,8 +157,9 @@ exact_ratio() {
 }
 
 # table WORKLOAD TITLE IMPL..: each figure; reclaim's line carries its ratios.
-# The peers' figures are those of workload $peer_workload if set (a variant
-# of a workload that only reclaim runs).
+# The peers' figures are those of workload $peer_workload if set: reclaim's
+# variant of a workload is set against the peers' figures for it, or
+# reclaim's figure against the peers' own variant (bintree_padded).
 table() {
   local workload=$1 title=$2 impl v unit ratios from
   shift 2
@@ -239,10 +240,10 @@ peer_workload=bintree_padded table bintree \
   "binary-trees, the malloc peers' nodes padded to 32 bytes (reclaim's footprint per node): per node" \
   glibc mimalloc jemalloc
 peer_workload=bintree table bintree_traverse \
-  "binary-trees, reclaim's nodes with their own traverse (not rc_traverse_refs), peers as above: per node" \
+  "binary-trees, reclaim's nodes with their own traverse (not rc_traverse_refs), the peers' 16-byte nodes: per node" \
   glibc mimalloc boehm
 peer_workload=bintree table bintree_mutable \
-  "binary-trees, reclaim's nodes mutable (tracked for life), peers as above: per node" \
+  "binary-trees, reclaim's nodes mutable (tracked for life), the peers' 16-byte nodes: per node" \
   glibc mimalloc boehm
 
 table gc_pairs "full collection of 500,000 garbage pairs: per object" cpython

@@ -15,7 +15,8 @@ command -v heaptrack >/dev/null || { echo "bench: heaptrack not found" >&2; exit
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-# figure ARGS..: the ns/node the program reports
+# figure ARGS..: the ns/node the program reports, one repetition of its
+# 16-byte nodes only (no padded run)
 figure() {
   "$@" "$depth" 1 1 2>/dev/null | awk '$1 == "RESULT" && $2 == "bintree" {print $4; exit}'
 }

@@ -16,7 +16,11 @@
 #include "tree.h"
 
 /* Defines NAME_make and NAME_drop for nodes at byte OFFSET of BYTES-byte
- * blocks. */
+ * blocks. A macro, not an always_inline body taking the layout and the
+ * recursing function: GCC 12 compiles that form differently (it inlines
+ * the drop's recursion four levels deep, not three), where this one gives,
+ * byte for byte, the code of the functions written out by hand, as a peer
+ * must run. */
 #define DEFINE_MALLOC_TREE(NAME, BYTES, OFFSET)                                                    \
     static tree_node *NAME##_make(int depth)                                                       \
     {                                                                                              \

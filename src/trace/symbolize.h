@@ -3,10 +3,11 @@
  *
  * A symbolizer is a session: it reports the process's loaded modules once
  * (dwfl_linux_proc_report) and answers lookups until it is freed; libdwfl
- * keeps each module's line tables once read. Sessions are made when a
+ * keeps each module's line tables once read. Symbolizers are made when a
  * snapshot is examined or a traceback formatted, never on the allocation
- * path. Callers look each distinct address up once (a snapshot's address
- * table is the cache).
+ * path (where the checked walk's rule set makes a session of its own, for
+ * frame tables only: rc_symbolizer_report_proc). Callers look each
+ * distinct address up once (a snapshot's address table is the cache).
  *
  * Separate debug information is looked for by build id under the standard
  * debug directories only; never over the network (debuginfod), whatever the
