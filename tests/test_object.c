@@ -37,6 +37,88 @@ static void test_zero_filled_and_var(void)
     CHECK_STR_CONTAINS(rc_last_error(), "type is NULL");
 }
 
+enum { SIZED_MAX = 160 }; /* bodies 1..160: both sides of rc_new's inline limit (64) */
+
+/* Makes an object of body bytes: rc_new of a type of that size, or
+ * rc_new_var of a 1-byte type with the rest as extra bytes. */
+static unsigned char *sized_new(const rc_type *types, size_t body, bool var)
+{
+    return var ? rc_new_var(&types[1], body - 1) : rc_new(&types[body]);
+}
+
+/* Every body size, whether made by rc_new or rc_new_var, on the heap in
+ * use: a block reused dirty (its last body filled with 0xA5) comes back
+ * zero-filled, and its neighbours' bodies (made just before and after it,
+ * filled too) are untouched by the zeroing, which may round the body up
+ * within its block. */
+static void check_sized_bodies(bool var)
+{
+    static rc_type types[SIZED_MAX + 1];
+    for (size_t n = 1; n <= SIZED_MAX; n++)
+        types[n] = (rc_type){.name = "Sized", .size = n};
+    int zeroed = 1, kept = 1;
+    for (size_t n = 1; n <= SIZED_MAX; n++) {
+        unsigned char *before = sized_new(types, n, var);
+        unsigned char *mid = sized_new(types, n, var);
+        unsigned char *after = sized_new(types, n, var);
+        memset(before, 0xA5, n);
+        memset(mid, 0xA5, n);
+        memset(after, 0xA5, n);
+        rc_decref(mid);
+        mid = sized_new(types, n, var);
+        CHECK_EQ(rc_refcount(mid), 1);
+        CHECK(rc_type_of(mid) == (var ? &types[1] : &types[n]));
+        for (size_t i = 0; i < n; i++) {
+            zeroed &= mid[i] == 0;
+            kept &= before[i] == 0xA5 && after[i] == 0xA5;
+        }
+        CHECK_EQ(rc_refcount(before), 1);
+        CHECK_EQ(rc_refcount(after), 1);
+        rc_decref(before);
+        rc_decref(mid);
+        rc_decref(after);
+    }
+    CHECK(zeroed);
+    CHECK(kept);
+}
+
+static void test_sized_bodies(void)
+{
+    check_sized_bodies(false);
+    check_sized_bodies(true);
+    /* the out-of-line paths: a debug heap, then tracing */
+    rc_heap_options options = {.struct_size = sizeof options, .malloc_mode = RC_MALLOC_DEBUG};
+    rc_heap *debug = rc_heap_new_with(&options);
+    CHECK(debug != NULL);
+    rc_heap *mine = rc_heap_use(debug);
+    check_sized_bodies(false);
+    check_sized_bodies(true);
+    rc_heap_use(mine);
+    rc_heap_destroy(debug);
+    CHECK_EQ(rc_trace_start(1), 0);
+    check_sized_bodies(false);
+    rc_trace_stop();
+}
+
+/* A body size that wraps around (type size + extra bytes) is refused,
+ * whether it wraps to 0 or to a small size, and so is one too large for
+ * a header. */
+static void test_var_size_overflow(void)
+{
+    /* a live block of the class a wrapped size of 7 would take, so that
+     * its pool has free blocks and rc_new's inline path could take one */
+    void *keep = rc_new(&leaf_type);
+    CHECK(rc_new_var(&leaf_type, SIZE_MAX - sizeof(long) + 1) == NULL); /* wraps to 0 */
+    CHECK_STR_CONTAINS(rc_last_error(), "too large");
+    CHECK(rc_new_var(&leaf_type, SIZE_MAX) == NULL); /* wraps to 7 */
+    CHECK_STR_CONTAINS(rc_last_error(), "too large");
+    CHECK(rc_heap_new_object(rc_heap_current(), &leaf_type, SIZE_MAX) == NULL);
+    CHECK_STR_CONTAINS(rc_last_error(), "too large");
+    CHECK(rc_new_var(&leaf_type, SIZE_MAX - 20) == NULL); /* no room for the header */
+    CHECK_STR_CONTAINS(rc_last_error(), "too large");
+    rc_decref(keep);
+}
+
 static void test_assign_releases_children(void)
 {
     counters_reset();
@@ -184,6 +266,8 @@ int main(void)
 {
     test_counts();
     test_zero_filled_and_var();
+    test_sized_bodies();
+    test_var_size_overflow();
     test_assign_releases_children();
     test_immortal();
     test_auto();

@@ -18,11 +18,10 @@
  * weak references to the object are cleared and their callbacks run (most
  * recently registered first), the references the object holds are released
  * through traverse (each slot is set to NULL, then its old value dropped,
- * so destroy finds them all NULL; the dead body of an rc_traverse_refs type
- * without destroy, which nothing can read, keeps its stale pointers;
- * children that die with it are freed in the order that walks memory one
- * way), destroy runs, and the block is freed. Freeing a long chain or a deep tree
- * from one rc_decref uses a constant amount of C stack.
+ * so destroy finds them all NULL; children that die with it are freed in
+ * the order that walks memory one way), destroy runs, and the block is
+ * freed. Freeing a long chain or a deep tree from one rc_decref uses a
+ * constant amount of C stack.
  */
 #ifndef RECLAIM_OBJECT_H
 #define RECLAIM_OBJECT_H

@@ -24,6 +24,20 @@ static inline bool rc_alloc_object_inline(const rc_heap *heap, size_t size)
     return size <= heap->alloc.inline_max;
 }
 
+/* A plain pool block of size bytes (1..RC_SMALL_MAX) for an object, taken
+ * as rc_malloc's inline fast path takes one (fast_max <= inline_max: the
+ * block is a plain pool block, RC_LARGE clear): NULL, doing nothing, if
+ * that path is closed to the request (tracing, a debug heap: fast_max is 0)
+ * or its class's first pool is empty; the caller then takes rc_alloc_block,
+ * which handles every case. It makes no call, so rc_new's common path
+ * stays a leaf function. */
+static inline void *rc_alloc_object_fast(rc_heap *heap, size_t size)
+{
+    if (RC_UNLIKELY(size - 1 >= heap->alloc.fast_max))
+        return NULL;
+    return rc_pool_pop(heap->alloc.used[RC_BLOCK_OBJECT][(size - 1) >> 4]); /* rc_class_of */
+}
+
 /* The out-of-line paths (malloc.c): the heap owning an object block of any
  * heap (stops the process if block is none), and freeing one. */
 RC_INTERNAL rc_heap *rc_alloc_object_owner_slow(const void *block);

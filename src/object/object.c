@@ -16,19 +16,29 @@
 int rc_object_init(rc_heap *heap)
 {
     heap->objects.collect_at = SIZE_MAX; /* the collector sets the threshold */
+    heap->objects.release_top = heap->objects.release_buffer;
     return 0;
 }
 
 void rc_object_fini(rc_heap *heap) { rc_track_fini(heap); }
 
-static void *new_object(rc_heap *heap, const rc_type *type, size_t extra_bytes)
+/* Whether the refs an rc_traverse_refs type declares fit in its body (the
+ * count first: it is 0 in most other types, and fits in every valid one). */
+static inline bool refs_fit(const rc_type *type)
+{
+    return type->refs <= type->size / sizeof(void *) || type->traverse != rc_traverse_refs;
+}
+
+/* Every rc_new path, checks and messages included: the type, the size,
+ * the allocator's out-of-line paths (large blocks, debug heaps, tracing,
+ * an empty pool), any birth. */
+static RC_NOINLINE void *new_object_slow(rc_heap *heap, const rc_type *type, size_t extra_bytes)
 {
     if (!type) {
         rc_set_error(RC_EINVAL, "rc_new: type is NULL");
         return NULL;
     }
-    if (RC_UNLIKELY(type->traverse == rc_traverse_refs &&
-                    type->refs > type->size / sizeof(void *))) {
+    if (RC_UNLIKELY(!refs_fit(type))) {
         rc_set_error(RC_EINVAL, "rc_new: type %s declares %zu references in a body of %zu bytes",
                      type->name ? type->name : "?", type->refs, type->size);
         return NULL;
@@ -47,16 +57,44 @@ static void *new_object(rc_heap *heap, const rc_type *type, size_t extra_bytes)
                            rc_alloc_object_inline(heap, total) ? 0 : RC_LARGE);
 }
 
+/* rc_new on a thread that has no heap yet: makes it. */
+static RC_NOINLINE void *new_object_first(const rc_type *type, size_t extra_bytes)
+{
+    rc_heap *heap = rc_heap_current();
+    return heap ? new_object_slow(heap, type, extra_bytes) : NULL;
+}
+
+/* A new object. Inline, the common case: a valid type, a body of 1..
+ * RC_SMALL_BODY_MAX bytes, a block from the allocator's inline path, a
+ * birth without a call. It makes no call but tail calls, so it saves no
+ * register; anything else goes to new_object_slow, whole. */
+static RC_ALWAYS_INLINE void *new_object(rc_heap *heap, const rc_type *type, size_t extra_bytes)
+{
+    if (RC_UNLIKELY(!type))
+        return new_object_slow(heap, type, extra_bytes);
+    size_t body = type->size + extra_bytes;
+    if (RC_UNLIKELY(body < extra_bytes || body - 1 >= RC_SMALL_BODY_MAX || !refs_fit(type)))
+        return new_object_slow(heap, type, extra_bytes);
+    rc_object_head *head = rc_alloc_object_fast(heap, sizeof(rc_object_head) + body);
+    if (RC_UNLIKELY(!head))
+        return new_object_slow(heap, type, extra_bytes);
+    return rc_object_birth(heap, head, type, body, 0);
+}
+
 void *rc_new(const rc_type *type)
 {
-    rc_heap *heap = rc_heap_for_call();
-    return RC_LIKELY(heap != NULL) ? new_object(heap, type, 0) : NULL;
+    rc_heap *heap = rc_thread_heap();
+    if (RC_UNLIKELY(heap == NULL))
+        return new_object_first(type, 0);
+    return new_object(heap, type, 0);
 }
 
 void *rc_new_var(const rc_type *type, size_t extra_bytes)
 {
-    rc_heap *heap = rc_heap_for_call();
-    return RC_LIKELY(heap != NULL) ? new_object(heap, type, extra_bytes) : NULL;
+    rc_heap *heap = rc_thread_heap();
+    if (RC_UNLIKELY(heap == NULL))
+        return new_object_first(type, extra_bytes);
+    return new_object(heap, type, extra_bytes);
 }
 
 void *rc_heap_new_object(rc_heap *heap, const rc_type *type, size_t extra_bytes)

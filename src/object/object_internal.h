@@ -120,22 +120,28 @@ RC_INTERNAL void rc_track_fini(rc_heap *heap);
 /* Checks every invariant of object_state.h (expensive); 0 if they hold. */
 RC_INTERNAL int rc_track_validate(rc_heap *heap);
 
+/* rc_track_place's inline part: appends obj to young[gen] (gen 0 or 1)
+ * and counts it, if the list has room; false (nothing done) if it is
+ * full. */
+static inline bool rc_track_append(rc_object_state *state, void *obj, unsigned gen)
+{
+    rc_track_list *list = &state->young[gen];
+    if (RC_UNLIKELY(list->len >= list->cap))
+        return false;
+    uint32_t index = list->len++;
+    list->items[index] = obj;
+    rc_set_gen_index(rc_head_of(obj), gen, index);
+    state->gen_count[gen]++;
+    return true;
+}
+
 /* Puts a tracked object that is in no list (detached) in generation gen:
  * the young list's append inline, the rest (growth, compaction, generation
  * 2's pending mark) in rc_track_place_slow. */
 static inline void rc_track_place(rc_heap *heap, void *obj, unsigned gen)
 {
-    rc_object_state *state = &heap->objects;
-    if (RC_LIKELY(gen < 2)) {
-        rc_track_list *list = &state->young[gen];
-        if (RC_LIKELY(list->len < list->cap)) {
-            uint32_t index = list->len++;
-            list->items[index] = obj;
-            rc_set_gen_index(rc_head_of(obj), gen, index);
-            state->gen_count[gen]++;
-            return;
-        }
-    }
+    if (RC_LIKELY(gen < 2) && rc_track_append(&heap->objects, obj, gen))
+        return;
     rc_track_place_slow(heap, obj, gen);
 }
 
@@ -200,38 +206,36 @@ static inline bool rc_track_remove(rc_heap *heap, void *obj)
     return true;
 }
 
-/* Zeroes the body_bytes of a new object's body. A small body of a plain
- * pool block (gc_bits 0: its block is a whole 16-byte multiple, header
- * included) is zeroed up to the next multiple of 16, inside the block, by
- * fixed-size stores (a variable-length loop becomes `rep stos`, slow to
- * start); anything else (a large block, any block of a debug heap, whose
- * guard bytes follow the body at once) by memset, exactly. */
+/* Bodies of up to this many bytes are zeroed by stores (below), and made
+ * by rc_new's inline path (object.c). */
+#define RC_SMALL_BODY_MAX 64
+
+/* Zeroes the body_bytes of a new object's body. A body of 1..64 bytes in
+ * a plain pool block (gc_bits 0: its block is a whole 16-byte multiple,
+ * header included) is zeroed up to the next multiple of 16, inside the
+ * block, by two or four 16-byte stores that may overlap (no branch on the
+ * exact size; a variable-length memset becomes `rep stos`, slow to start);
+ * anything else (an empty or larger body, a large block, any block of a
+ * debug heap, whose guard bytes follow the body at once) by memset,
+ * exactly. */
 static inline void rc_object_zero_body(void *obj, size_t body_bytes, uint32_t gc_bits)
 {
-    if (RC_LIKELY(gc_bits == 0)) {
-        switch ((body_bytes + 15) / 16) {
-        case 0:
-            return;
-        case 1:
-            memset(obj, 0, 16);
-            return;
-        case 2:
-            memset(obj, 0, 32);
-            return;
-        case 3:
-            memset(obj, 0, 48);
-            return;
-        case 4:
-            memset(obj, 0, 64);
-            return;
-        default:
-            break;
+    if (RC_LIKELY(gc_bits == 0 && body_bytes - 1 < RC_SMALL_BODY_MAX)) {
+        char *body = obj;
+        size_t room = (body_bytes + 15) & ~(size_t)15; /* 16, 32, 48 or 64 */
+        memset(body, 0, 16);
+        memset(body + room - 16, 0, 16);
+        if (room > 32) {
+            memset(body + 16, 0, 16);
+            memset(body + room - 32, 0, 16);
         }
+        return;
     }
     memset(obj, 0, body_bytes);
 }
 
-/* ---- pending immutable objects (settle.c; the fast paths inline) ---- */
+/* ---- pending immutable objects and births (settle.c; the fast paths
+ * inline) ---- */
 
 /* Whether obj is or may become tracked (CPython's
  * _PyObject_GC_MAY_BE_TRACKED): its type has traverse, and it is tracked
@@ -259,9 +263,9 @@ static inline bool rc_object_refs_may_be_tracked(void *obj, const rc_type *type)
 {
     RC_ASSERT(type->flags & RC_TYPE_IMMUTABLE_REFS);
     if (RC_LIKELY(type->traverse == rc_traverse_refs)) {
-        void *const *slots = obj;
-        for (size_t i = 0; i < type->refs; i++) {
-            const void *child = slots[i];
+        void *const *slot = obj;
+        for (void *const *end = slot + type->refs; slot < end; slot++) {
+            const void *child = *slot;
             if (!child)
                 continue;
             const rc_object_head *head = rc_head_of(child);
@@ -273,11 +277,6 @@ static inline bool rc_object_refs_may_be_tracked(void *obj, const rc_type *type)
     }
     return rc_object_refs_may_be_tracked_slow(obj, type);
 }
-
-/* The automatic collection, run by a birth whose count passed collect_at:
- * a pending newborn (its references still to come) stays pending, unseen
- * by the collection and by any settling in the user code it runs. */
-RC_INTERNAL void rc_object_collect_in_birth(rc_heap *heap);
 
 /* Tracks a new (or newly settled) object in generation 0 and counts it in
  * count0, as every tracking outside a collection is counted. */
@@ -302,31 +301,64 @@ static inline void rc_object_settle(rc_heap *heap)
         rc_object_track_counted(heap, obj);
 }
 
+/* rc_object_join_collector whole, out of line; returns obj. */
+RC_INTERNAL void *rc_object_join_slow(rc_heap *heap, void *obj, const rc_type *type);
+
+/* The automatic collection, run by a birth whose count passed collect_at:
+ * a pending newborn (its references still to come) stays pending, unseen
+ * by the collection and by any settling in the user code it runs. Returns
+ * newborn, the object being born. */
+RC_INTERNAL void *rc_object_collect_in_birth(rc_heap *heap, void *newborn);
+
+/* The collector's part of the birth of obj, whose type has traverse: the
+ * pending immutable object is settled, then obj is tracked in generation 0
+ * and counted, or becomes the pending one if its type is
+ * RC_TYPE_IMMUTABLE_REFS (its references come after), and the automatic
+ * collection may run (which leaves a pending newborn pending). Returns obj.
+ * Inline only while no call is needed (every call here is a tail call, so
+ * rc_new's common path saves no register): the pending object, if any, is
+ * of an rc_traverse_refs type and stays untracked, a mutable newborn finds
+ * room in young[0], no collection is due. Anything else goes to
+ * rc_object_join_slow, whole (a pending object settled here is no longer
+ * pending there). */
+static RC_ALWAYS_INLINE void *rc_object_join_collector(rc_heap *heap, void *obj,
+                                                       const rc_type *type)
+{
+    rc_object_state *state = &heap->objects;
+    void *pending = state->pending_immutable;
+    if (pending) {
+        const rc_type *pending_type = rc_head_of(pending)->type;
+        if (RC_UNLIKELY(pending_type->traverse != rc_traverse_refs ||
+                        rc_object_refs_may_be_tracked(pending, pending_type)))
+            return rc_object_join_slow(heap, obj, type);
+        state->pending_immutable = NULL; /* untracked for good */
+    }
+    if (type->flags & RC_TYPE_IMMUTABLE_REFS) {
+        state->pending_immutable = obj;
+    } else {
+        if (RC_UNLIKELY(!rc_track_append(state, obj, 0)))
+            return rc_object_join_slow(heap, obj, type);
+        rc_head_of(obj)->gc_bits |= RC_TRACKED;
+        state->count0++;
+    }
+    if (RC_UNLIKELY(state->count0 > state->collect_at))
+        return rc_object_collect_in_birth(heap, obj);
+    return obj;
+}
+
 /* The birth of an object in a block just taken for it (by rc_new or from a
  * free list): refcount 1, gc_bits as given (RC_LARGE or 0), the body's
- * body_bytes zeroed. If type has traverse: the pending immutable object is
- * settled, then the newborn is tracked in generation 0 and counted, or
- * becomes the pending one if its type is RC_TYPE_IMMUTABLE_REFS (its
- * references come after), and the automatic collection may run (which
- * leaves a pending newborn pending). Returns the object. */
-static inline void *rc_object_birth(rc_heap *heap, rc_object_head *head, const rc_type *type,
-                                    size_t body_bytes, uint32_t gc_bits)
+ * body_bytes zeroed; if type has traverse, rc_object_join_collector.
+ * Returns the object. */
+static RC_ALWAYS_INLINE void *rc_object_birth(rc_heap *heap, rc_object_head *head,
+                                              const rc_type *type, size_t body_bytes,
+                                              uint32_t gc_bits)
 {
-    head->refcnt = 1;
-    head->gc_bits = gc_bits;
-    head->type = type;
+    *head = (rc_object_head){.refcnt = 1, .gc_bits = gc_bits, .type = type};
     void *obj = head + 1;
     rc_object_zero_body(obj, body_bytes, gc_bits);
-    if (type->traverse) {
-        rc_object_state *state = &heap->objects;
-        rc_object_settle(heap);
-        if (type->flags & RC_TYPE_IMMUTABLE_REFS)
-            state->pending_immutable = obj;
-        else
-            rc_object_track_counted(heap, obj);
-        if (RC_UNLIKELY(state->count0 > state->collect_at))
-            rc_object_collect_in_birth(heap);
-    }
+    if (type->traverse)
+        return rc_object_join_collector(heap, obj, type);
     return obj;
 }
 

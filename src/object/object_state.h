@@ -83,9 +83,9 @@ typedef struct rc_object_state {
     bool young_overflow;
     bool releasing; /* the release loop is running */
     /* The release stack (release.c): its top part in release_buffer[0..
-     * release_len), the rest linked through the dead objects' headers
-     * from release_spill (NULL: none). */
-    uint32_t release_len;
+     * release_top - release_buffer), the rest linked through the dead
+     * objects' headers from release_spill (NULL: none). */
+    rc_release_entry *release_top;
     void *release_spill;
     rc_release_entry release_buffer[RC_RELEASE_BUFFER];
 } rc_object_state;

@@ -61,37 +61,48 @@ static void *spill_pop(rc_object_state *state)
     return obj;
 }
 
-static inline void release_push(rc_object_state *state, void *obj, rc_arena *arena)
+/* Pushes dead obj, whose gc_bits' RC_LARGE is large (the caller knows
+ * it). An object in the array reads refcnt 0 and gc_bits large: one 8-byte
+ * store for a pool block's. */
+static inline void release_push(rc_object_state *state, void *obj, rc_arena *arena, uint32_t large)
 {
-    if (RC_LIKELY(state->release_len < RC_RELEASE_BUFFER)) {
-        rc_head_of(obj)->gc_bits &= RC_LARGE;
-        state->release_buffer[state->release_len++] = (rc_release_entry){obj, arena};
+    rc_release_entry *top = state->release_top;
+    if (RC_LIKELY(top < state->release_buffer + RC_RELEASE_BUFFER)) {
+        rc_object_head *head = rc_head_of(obj);
+        head->refcnt = 0;
+        head->gc_bits = large;
+        *top = (rc_release_entry){obj, arena};
+        state->release_top = top + 1;
         return;
     }
     spill_push(state, obj);
 }
 
-/* The next object to release, and in *arena its arena or NULL. */
-static inline void *release_pop(rc_object_state *state, rc_arena **arena)
+/* The next object to release in *obj, and in *arena its arena or NULL;
+ * false if the stack is empty. */
+static inline bool release_pop(rc_object_state *state, void **obj, rc_arena **arena)
 {
-    if (RC_LIKELY(state->release_len > 0)) {
-        rc_release_entry top = state->release_buffer[--state->release_len];
-        *arena = top.arena;
-        return top.obj;
+    rc_release_entry *top = state->release_top;
+    if (RC_LIKELY(top > state->release_buffer)) {
+        state->release_top = --top;
+        *obj = top->obj;
+        *arena = top->arena;
+        return true;
     }
     *arena = NULL;
-    return spill_pop(state);
+    *obj = spill_pop(state);
+    return *obj != NULL;
 }
 
-/* Reverses the objects pushed to the array since it held `mark` of them,
- * unless some spilled: the children an object released are then freed in
- * the order its traverse visited them. */
-static inline void reverse_pushed(rc_object_state *state, uint32_t mark, const void *spill)
+/* Reverses the objects pushed to the array since its top was mark, unless
+ * some spilled: the children an object released are then freed in the
+ * order its traverse visited them. */
+static inline void reverse_pushed(rc_object_state *state, rc_release_entry *mark, const void *spill)
 {
     if (state->release_spill != spill)
         return;
-    rc_release_entry *lo = state->release_buffer + mark;
-    rc_release_entry *hi = state->release_buffer + state->release_len - 1;
+    rc_release_entry *lo = mark;
+    rc_release_entry *hi = state->release_top - 1;
     if (hi == lo + 1) { /* two children, the common case */
         rc_release_entry t = *lo;
         *lo = *hi;
@@ -120,6 +131,13 @@ static bool finalize_dying(void *obj, const rc_type *type)
     return --head->refcnt != 0;
 }
 
+/* An untracked dying object is no longer pending if it was. */
+static inline void leave_pending(rc_object_state *state, const void *obj)
+{
+    if (obj == state->pending_immutable)
+        state->pending_immutable = NULL;
+}
+
 /* The object leaves the collector: untracked and no longer counted in
  * count0 if it was tracked, no longer pending if it was. */
 static inline void leave_collector(rc_heap *heap, void *obj)
@@ -128,8 +146,8 @@ static inline void leave_collector(rc_heap *heap, void *obj)
     if (rc_track_remove(heap, obj)) {
         if (state->count0 > 0)
             state->count0--;
-    } else if (obj == state->pending_immutable) {
-        state->pending_immutable = NULL;
+    } else {
+        leave_pending(state, obj);
     }
 }
 
@@ -151,23 +169,31 @@ static inline void leave_heap(rc_heap *heap, void *obj)
  * release loop runs unless it is running already (it takes obj in turn). */
 static inline void queue_release(rc_heap *heap, void *obj, rc_arena *arena)
 {
-    release_push(&heap->objects, obj, arena);
+    release_push(&heap->objects, obj, arena, rc_head_of(obj)->gc_bits & RC_LARGE);
     if (!heap->objects.releasing)
         release_loop(heap);
 }
 
-/* Whether a death calls out: a finalizer that has not run, or the weak
- * reference layer (obj is a weak reference, or weakly referenced). */
+/* Whether the death of an object of type, with gc_bits bits and no weak
+ * references, calls out: a finalizer that has not run, or the weak
+ * reference layer (the object is a weak reference). */
+static inline bool type_calls_out(const rc_type *type, uint32_t bits)
+{
+    return (type->finalize && !(bits & RC_FINALIZED)) || (type->flags & RC_TYPE_INTERNAL_WEAKREF);
+}
+
+/* Whether a death calls out: type_calls_out, or weak references to the
+ * object exist. */
 static inline bool death_calls_out(const rc_object_head *head, const rc_type *type)
 {
-    return (type->finalize && !(head->gc_bits & RC_FINALIZED)) ||
-           (type->flags & RC_TYPE_INTERNAL_WEAKREF) || (head->gc_bits & RC_WEAKREFS);
+    return type_calls_out(type, head->gc_bits) || (head->gc_bits & RC_WEAKREFS);
 }
 
 static RC_NOINLINE void object_dies_calling_out(rc_heap *heap, void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
     const rc_type *type = head->type;
+    head->refcnt = 0; /* a child's death leaves it to the push */
     if (type->finalize && !(head->gc_bits & RC_FINALIZED) && finalize_dying(obj, type))
         return;
     leave_heap(heap, obj);
@@ -251,24 +277,26 @@ static RC_ALWAYS_INLINE void count_reached_zero(void *obj)
 void rc_decref_slow(void *obj) { count_reached_zero(obj); }
 
 /* Drops one reference to child (NULL-safe), without touching the slot it
- * came from; true if that was the last one. */
+ * came from; true if that was the last one, or if the count was 0 already
+ * (a misuse, which the caller's death path catches). */
 static RC_ALWAYS_INLINE bool drop_is_last(void *child)
 {
     if (!child)
         return false;
     rc_object_head *head = rc_head_of(child);
     uint32_t count = head->refcnt;
-    if (count == RC_IMMORTAL)
-        return false;
-    if (count > 1) {
+    if (count == 1)
+        return true;
+    if (RC_LIKELY(count - 2 < RC_IMMORTAL - 2)) { /* 2 .. RC_IMMORTAL - 1 */
         head->refcnt = count - 1;
         return false;
     }
-    return true;
+    return count == 0; /* RC_IMMORTAL: nothing */
 }
 
 /* What the release loop knows of the object whose references it drops: its
- * heap (the loop's), its arena (NULL: unknown) and the object. */
+ * heap (the loop's: every object on a heap's release stack is the heap's),
+ * its arena (NULL: unknown) and the object. */
 typedef struct release_parent {
     rc_heap *heap;
     rc_arena *arena;
@@ -281,37 +309,57 @@ static inline bool same_granule(const void *a, const void *b)
     return (((uintptr_t)a ^ (uintptr_t)b) >> RC_MAP_GRANULE_BITS) == 0;
 }
 
+/* child, a plain pool block of the loop's heap in arena, is dead: pushed
+ * at once, since the loop that will take it is this one. */
+static RC_ALWAYS_INLINE void child_dies(const release_parent *parent, void *child, rc_arena *arena)
+{
+    if (leave_plainly(parent->heap, child))
+        release_push(&parent->heap->objects, child, arena, 0);
+}
+
 /* child, a reference parent held, just lost its last one. Most such
  * children are plain pool blocks of the loop's heap, often in the parent's
- * arena (one compare of addresses, where the arena map costs three
- * dependent loads): their death is pushed at once, since the loop that
- * will take it is this one. Any other takes rc_decref_slow's path. */
+ * arena granule (one compare, where the arena map costs three dependent
+ * loads). Such a child is in the parent's arena, which is the loop's
+ * heap's (a granule is one arena or none, and a debug heap's arenas hold
+ * no plain block), whether the loop knows the arena (parent->arena) or not
+ * (NULL: the free looks it up). Any other takes rc_decref_slow's path. */
 static RC_ALWAYS_INLINE void child_reached_zero(const release_parent *parent, void *child)
 {
     rc_object_head *head = rc_head_of(child);
+    /* the commonest death first, its header bits tested at once: an
+     * untracked pool block without weak references, in the parent's
+     * granule, whose type does not call out */
+    uint32_t bits = head->gc_bits;
+    if (RC_LIKELY(!(bits & (RC_LARGE | RC_TRACKED | RC_WEAKREFS)) && head->refcnt != 0 &&
+                  same_granule(child, parent->obj) && !type_calls_out(head->type, bits))) {
+        leave_pending(&parent->heap->objects, child);
+        release_push(&parent->heap->objects, child, parent->arena, 0);
+        return;
+    }
     if (RC_LIKELY(head->refcnt != 0 && !(head->gc_bits & RC_LARGE))) {
-        rc_arena *arena = parent->arena && same_granule(child, parent->obj)
-                              ? parent->arena
-                              : rc_alloc_object_arena(head);
+        if (RC_LIKELY(same_granule(child, parent->obj))) {
+            child_dies(parent, child, parent->arena);
+            return;
+        }
+        rc_arena *arena = rc_alloc_object_arena(head);
         if (RC_LIKELY(rc_alloc_arena_heap(arena) == parent->heap)) {
-            head->refcnt = 0;
-            if (leave_plainly(parent->heap, child))
-                release_push(&parent->heap->objects, child, arena);
+            child_dies(parent, child, arena);
             return;
         }
     }
     count_reached_zero(child);
 }
 
-/* Releases the reference in *field; clear sets the slot to NULL first
- * (rc_type's promise), which only the dead body of an rc_traverse_refs type
- * without destroy, which nothing reads, is spared. */
-static RC_ALWAYS_INLINE void release_child_slot(const release_parent *parent, void **field,
-                                                bool clear)
+/* Releases the reference in *field, which is set to NULL first (rc_type's
+ * promise; a store into a block whose free writes its link anyway costs
+ * less than a test of whether to make it). */
+static RC_ALWAYS_INLINE void release_child_slot(const release_parent *parent, void **field)
 {
     void *child = *field;
-    if (clear)
-        *field = NULL;
+    if (!child)
+        return;
+    *field = NULL;
     if (drop_is_last(child))
         child_reached_zero(parent, child);
 }
@@ -322,7 +370,7 @@ static RC_ALWAYS_INLINE void release_child_slot(const release_parent *parent, vo
 void rc_release_visit(void *slot, void *arg)
 {
     if (arg) {
-        release_child_slot(arg, slot, true);
+        release_child_slot(arg, slot);
         return;
     }
     void **field = slot;
@@ -351,20 +399,18 @@ static inline void release_references(const release_parent *parent, void *obj, c
     if (type->traverse == rc_traverse_refs) {
         void **slots = obj;
         size_t n = type->refs;
-        bool clear = type->destroy != NULL;
         if (n > 1 && (uintptr_t)slots[0] > (uintptr_t)obj) { /* top-down: first on top */
             for (size_t i = n; i-- > 0;)
-                release_child_slot(parent, &slots[i], clear);
+                release_child_slot(parent, &slots[i]);
         } else {
             for (size_t i = 0; i < n; i++)
-                release_child_slot(parent, &slots[i], clear);
+                release_child_slot(parent, &slots[i]);
         }
     } else if (type->traverse) {
-        uint32_t mark = state->release_len;
+        rc_release_entry *mark = state->release_top;
         const void *spill = state->release_spill;
         type->traverse(obj, rc_release_visit, (void *)parent);
-        if (state->release_len - mark > 1 &&
-            (uintptr_t)state->release_buffer[mark].obj > (uintptr_t)obj)
+        if (state->release_top - mark > 1 && (uintptr_t)mark->obj > (uintptr_t)obj)
             reverse_pushed(state, mark, spill);
     }
 }
@@ -375,15 +421,15 @@ static RC_NOINLINE void release_loop(rc_heap *heap)
     state->releasing = true;
     void *obj;
     rc_arena *arena;
-    while ((obj = release_pop(state, &arena)) != NULL) {
+    while (release_pop(state, &obj, &arena)) {
         rc_object_head *head = rc_head_of(obj);
         const rc_type *type = head->type;
-        bool large = (head->gc_bits & RC_LARGE) != 0;
         release_parent parent = {heap, arena, obj};
         release_references(&parent, obj, type);
         if (type->destroy)
             type->destroy(obj);
-        rc_object_free_dead(heap, obj, type, large, arena);
+        /* an object with an arena is a pool block's */
+        rc_object_free_dead(heap, obj, type, !arena && (head->gc_bits & RC_LARGE), arena);
     }
     state->releasing = false;
 }

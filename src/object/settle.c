@@ -1,4 +1,7 @@
-/* settle.c: when an object of an RC_TYPE_IMMUTABLE_REFS type is tracked.
+/* settle.c: when an object of an RC_TYPE_IMMUTABLE_REFS type is tracked,
+ * and the out-of-line part of a birth's joining of the collector (the
+ * inline part, rc_object_join_collector, tail-calls it for any case that
+ * needs a call).
  *
  * Such an object is born untracked and uncounted, as the heap's pending
  * immutable object (object_state.h): its references come after rc_new.
@@ -29,14 +32,28 @@ bool rc_object_refs_may_be_tracked_slow(void *obj, const rc_type *type)
     return trackable;
 }
 
-void rc_object_collect_in_birth(rc_heap *heap)
+void *rc_object_collect_in_birth(rc_heap *heap, void *newborn)
 {
     rc_object_state *state = &heap->objects;
-    void *newborn = state->pending_immutable;
+    void *pending = state->pending_immutable; /* newborn, or NULL */
     state->pending_immutable = NULL;
     heap->hooks.collect_due(heap);
     /* user code run by the collection (finalizers, callbacks) may have
      * left an object of its own pending, its references stored */
     rc_object_settle(heap);
-    state->pending_immutable = newborn;
+    state->pending_immutable = pending;
+    return newborn;
+}
+
+void *rc_object_join_slow(rc_heap *heap, void *obj, const rc_type *type)
+{
+    rc_object_state *state = &heap->objects;
+    rc_object_settle(heap);
+    if (type->flags & RC_TYPE_IMMUTABLE_REFS)
+        state->pending_immutable = obj;
+    else
+        rc_object_track_counted(heap, obj);
+    if (state->count0 > state->collect_at)
+        return rc_object_collect_in_birth(heap, obj);
+    return obj;
 }
