@@ -19,6 +19,7 @@
 
 #include <dlfcn.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,25 @@ static inline size_t bench_rss_bytes(void)
         bench_fail("cannot read /proc/self/statm");
     fclose(f);
     return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Resident bytes of anonymous memory (RssAnon in /proc/self/status): the
+ * heap's pages, without the file pages (program text, libraries) that the
+ * resident set also counts. */
+static inline size_t bench_anon_bytes(void)
+{
+    char line[256];
+    size_t kib = 0;
+    bool found = false;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        bench_fail("cannot read /proc/self/status");
+    while (!found && fgets(line, sizeof line, f))
+        found = sscanf(line, "RssAnon: %zu kB", &kib) == 1;
+    fclose(f);
+    if (!found)
+        bench_fail("no RssAnon in /proc/self/status");
+    return kib * 1024;
 }
 
 /* splitmix64: one 64-bit random number from *state. */

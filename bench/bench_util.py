@@ -29,6 +29,15 @@ def rss_bytes():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def anon_bytes():
+    """Resident bytes of anonymous memory (RssAnon in /proc/self/status)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) * 1024
+    fail("no RssAnon in /proc/self/status")
+
+
 def arg(index, fallback):
     """sys.argv[index] as a positive int, fallback when absent."""
     if index >= len(sys.argv):

@@ -3,11 +3,14 @@ binary tree of depth 21 (4,194,303 nodes, as memory_main in tree.h).
 
 A node is an instance of a class with __slots__ = ('left', 'right'): two
 references and no __dict__. The figure is the growth of the resident set
-(/proc/self/statm) across building the tree, per node; tracemalloc is not
-used (it would add its own memory). The header bytes per tracked object are
+(/proc/self/statm) across building the tree, per node, and of its anonymous
+part (RssAnon: without program text and libraries), one node being made
+first (tree.h's memory_main does the same); tracemalloc is not used (it
+would add its own memory). The header bytes per tracked object are
 sys.getsizeof(node) less its two slots (GC header plus object header).
 Usage: python3 memory.py [depth (21)]
 Prints: RESULT memory_rss cpython <bytes> bytes/node
+        RESULT memory_anon cpython <bytes> bytes/node
         RESULT header_bytes cpython <bytes> bytes
 """
 import struct
@@ -33,12 +36,14 @@ def main():
     nodes = (2 << depth) - 1
     pointer = struct.calcsize("P")
     bu.result("header_bytes", sys.getsizeof(Node()) - 2 * pointer, "bytes")
-    before = bu.rss_bytes()
+    first = make_tree(0)
+    before, anon_before = bu.rss_bytes(), bu.anon_bytes()
     tree = make_tree(depth)
-    after = bu.rss_bytes()
+    after, anon_after = bu.rss_bytes(), bu.anon_bytes()
     print(f"# memory cpython: {nodes} nodes of {2 * pointer} pointer bytes")
     bu.result("memory_rss", (after - before) / nodes, "bytes/node")
-    del tree
+    bu.result("memory_anon", (anon_after - anon_before) / nodes, "bytes/node")
+    del tree, first
 
 
 if __name__ == "__main__":

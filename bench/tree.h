@@ -12,8 +12,12 @@
  * nodes allocated (median of the repetitions).
  *
  * memory_main builds one long-lived complete tree (depth 21: 4,194,303
- * nodes) and reports the growth of the resident set per node, and where the
- * allocator can tell, the growth of its bytes in use per node.
+ * nodes) and reports the growth per node of the resident set and of its
+ * anonymous part (the heap's pages, without program text and libraries
+ * first run while the tree grows), and where the allocator can tell, the
+ * growth of its bytes in use per node. One node is made first and kept, so
+ * that no allocator's one-time set-up (a heap's state, a thread's cache)
+ * counts as the tree's.
  */
 #ifndef BENCH_TREE_H
 #define BENCH_TREE_H
@@ -117,7 +121,8 @@ static inline int bintree_main(const tree_ops *ops, int argc, char **argv)
 }
 
 /* Usage: <program> [depth (21)]
- * Prints: RESULT memory_rss <impl> <bytes> bytes/node, and where the
+ * Prints: RESULT memory_rss <impl> <bytes> bytes/node,
+ *         RESULT memory_anon <impl> <bytes> bytes/node, and where the
  * allocator counts its bytes, RESULT memory_heap <impl> <bytes> bytes/node */
 static inline int memory_main(const tree_ops *ops, int argc, char **argv)
 {
@@ -125,19 +130,23 @@ static inline int memory_main(const tree_ops *ops, int argc, char **argv)
     if (depth > 30)
         bench_fail("depth must be at most 30");
     double nodes = (double)tree_nodes((int)depth);
+    tree_node *first = ops->make(0);
     size_t heap_before = ops->heap_bytes ? ops->heap_bytes() : 0;
-    size_t rss_before = bench_rss_bytes();
+    size_t rss_before = bench_rss_bytes(), anon_before = bench_anon_bytes();
     tree_node *tree = ops->make((int)depth);
-    size_t rss_after = bench_rss_bytes();
+    size_t rss_after = bench_rss_bytes(), anon_after = bench_anon_bytes();
     size_t heap_after = ops->heap_bytes ? ops->heap_bytes() : 0;
     if (tree_check(tree) != tree_nodes((int)depth))
         bench_fail("%s: the tree lost nodes", ops->impl);
     printf("# memory %s: %.0f nodes of %zu pointer bytes\n", ops->impl, nodes, sizeof(tree_node));
     bench_result("memory_rss", ops->impl, (double)(rss_after - rss_before) / nodes, "bytes/node");
+    bench_result("memory_anon", ops->impl, (double)(anon_after - anon_before) / nodes,
+                 "bytes/node");
     if (ops->heap_bytes)
         bench_result("memory_heap", ops->impl, (double)(heap_after - heap_before) / nodes,
                      "bytes/node");
     tree_drop(ops, tree);
+    tree_drop(ops, first);
     return 0;
 }
 

@@ -187,14 +187,39 @@ static void uncarve_one(rc_object_head *block, rc_block_kind kind)
         rc_decref(block + 1);
 }
 
+/* The pool's carved bytes after each refill, by pool.h's policy: the
+ * first carve takes RC_CARVE_FIRST bytes' worth of blocks, each later one
+ * as many bytes as are carved already, at most RC_CARVE_BATCH, and the
+ * last what is left of the pool's whole blocks. Returns how many. */
+static size_t carve_steps(size_t size, uint32_t *want, size_t max)
+{
+    size_t limit = RC_POOL_SIZE / size * size, carved = 0, n = 0;
+    while (carved < limit && n < max) {
+        size_t bytes = carved < RC_CARVE_FIRST   ? RC_CARVE_FIRST
+                       : carved < RC_CARVE_BATCH ? carved
+                                                 : RC_CARVE_BATCH;
+        size_t nblocks = bytes / size;
+        if (carved + nblocks * size > limit)
+            nblocks = (limit - carved) / size;
+        carved += nblocks * size;
+        want[n++] = (uint32_t)carved;
+    }
+    return n;
+}
+
 /* Allocates a pool's worth of blocks of size (kind), one by one on a heap
  * of its own, checking that they come in address order and that the
- * pool's carved bytes after each refill are want[0..n), its limit last;
- * then frees them (the pool goes back to its arena) and checks that the
- * next block, from the same pool taken again, carves the first batch anew. */
-static void check_carving(size_t size, rc_block_kind kind, const uint16_t *want, size_t n)
+ * pool's carved bytes after each refill are those of carve_steps, its
+ * limit last; then frees them (the pool goes back to its arena) and checks
+ * that the next block, from the same pool taken again, carves the first
+ * batch anew. */
+static void check_carving(size_t size, rc_block_kind kind, const uint32_t *first, size_t nfirst)
 {
     static rc_object_head *taken[RC_POOL_SIZE / 16];
+    uint32_t want[64];
+    size_t n = carve_steps(size, want, 64);
+    for (size_t i = 0; i < nfirst; i++)
+        CHECK_EQ(want[i], first[i]);
     heap = rc_heap_new();
     CHECK(heap != NULL);
     rc_heap *previous = rc_heap_use(heap);
@@ -212,6 +237,7 @@ static void check_carving(size_t size, rc_block_kind kind, const uint16_t *want,
     rc_pool *pool = pool_of(taken[0]);
     CHECK_EQ(refills, n);
     CHECK_EQ(want[n - 1], pool->limit);
+    CHECK_EQ(pool->limit, cap * size);
     for (size_t i = 0; i < cap; i++)
         uncarve_one(taken[i], kind);
     CHECK_EQ(pool->used, 0);
@@ -226,10 +252,15 @@ static void check_carving(size_t size, rc_block_kind kind, const uint16_t *want,
 
 static void test_carving(void)
 {
-    /* 48: 21 blocks (1008 bytes), 21, 42, 84 (4032 bytes), 85, 85, and
-     * the 3 that fit in what is left */
-    static const uint16_t bytes48[] = {1008, 2016, 4032, 8064, 12144, 16224, 16368};
-    static const uint16_t bytes32[] = {1024, 2048, 4096, 8192, 12288, 16384};
+    /* 48: 21 blocks (1008 bytes), 21, 42, 84 (4032 bytes), then 85 (4080
+     * bytes) at a time, and the blocks that fit in what is left (65520
+     * bytes in all: 1365 blocks) */
+    static const uint32_t bytes48[] = {1008, 2016, 4032, 8064, 12144, 16224};
+    static const uint32_t bytes32[] = {1024, 2048, 4096, 8192, 12288, 16384};
+    uint32_t want[64];
+    size_t n = carve_steps(48, want, 64);
+    CHECK_EQ(n, 19);
+    CHECK_EQ(want[n - 1], 65520);
     check_carving(48, RC_BLOCK_OBJECT, bytes48, sizeof bytes48 / sizeof bytes48[0]);
     check_carving(48, RC_BLOCK_RAW, bytes48, sizeof bytes48 / sizeof bytes48[0]);
     check_carving(32, RC_BLOCK_RAW, bytes32, sizeof bytes32 / sizeof bytes32[0]);

@@ -425,7 +425,7 @@ static void test_stats(void)
 static void test_out_of_memory(void)
 {
     rc_heap *heap = debug_heap(4096, SIZE_MAX);
-    enum { N = RC_POOLS_PER_ARENA * 32 }; /* one arena of 512-byte blocks */
+    enum { N = RC_POOLS_PER_ARENA * (RC_POOL_SIZE / 512) }; /* one arena of 512-byte blocks */
     static void *blocks[N];
     for (int i = 0; i < N; i++)
         blocks[i] = rc_malloc(512 - RC_DEBUG_OVERHEAD);

@@ -46,7 +46,7 @@ extern "C" {
 #define RC_SIZE_CLASS_STEP 16  /* size classes are multiples */
 #define RC_SIZE_CLASSES    (RC_SMALL_MAX / RC_SIZE_CLASS_STEP)
 #define RC_ARENA_SIZE      ((size_t)1 << 20) /* 1 MiB, aligned to its size */
-#define RC_POOL_SIZE       ((size_t)1 << 14) /* 16 KiB, 64 pools an arena */
+#define RC_POOL_SIZE       ((size_t)1 << 16) /* 64 KiB, 16 pools an arena */
 
 typedef struct rc_heap rc_heap;
 

@@ -39,7 +39,7 @@ const rc_pool rc_pool_sentinel = {.freeblock = NULL};
 
 /* RC_POOL_CAPACITY of each class, so that the slow paths do not divide. */
 #define C(size) RC_POOL_CAPACITY(size)
-const uint16_t rc_class_capacity[RC_SIZE_CLASSES] = {
+const uint32_t rc_class_capacity[RC_SIZE_CLASSES] = {
     C(16),  C(32),  C(48),  C(64),  C(80),  C(96),  C(112), C(128), C(144), C(160), C(176),
     C(192), C(208), C(224), C(240), C(256), C(272), C(288), C(304), C(320), C(336), C(352),
     C(368), C(384), C(400), C(416), C(432), C(448), C(464), C(480), C(496), C(512),
@@ -111,7 +111,7 @@ static void pool_init(rc_pool *pool, rc_heap *heap, rc_block_kind kind, unsigned
     rc_pool_set_free_key(pool, rc_pool_key(heap, kind));
     pool->used = 0;
     pool->carved = 0;
-    pool->limit = (uint16_t)(rc_pool_capacity(cls) * rc_class_size[cls]);
+    pool->limit = (uint32_t)(rc_pool_capacity(cls) * rc_class_size[cls]);
     pool->cls = (uint8_t)cls;
     pool->kind = (uint8_t)kind;
     pool->skipped = 0;
@@ -154,7 +154,7 @@ static void pool_carve(rc_pool *pool, size_t front)
         carve_block(b, b + size, object, front);
     carve_block(last, NULL, object, front);
     pool->freeblock = first;
-    pool->carved = (uint16_t)(pool->carved + n * size);
+    pool->carved = (uint32_t)(pool->carved + n * size);
 }
 
 /* The class's used list is empty, or its first pool has blocks left to

@@ -2,25 +2,32 @@
  *
  *   arena (1 MiB, aligned to 1 MiB, one mmap)
  *   +-----------+-----------+-----------+---   ---+-----------+
- *   |  pool 0   |  pool 1   |  pool 2   |   ...   |  pool 63  |   16 KiB each
+ *   |  pool 0   |  pool 1   |  pool 2   |   ...   |  pool 15  |   64 KiB each
  *   +-----------+-----------+-----------+---   ---+-----------+
  *   pool memory: [ block | block | ... | block | uncarved ... | slack ]
  *                  ^mem                        ^carved         ^limit
  *
  *   descriptor (struct rc_arena, bookkeeping memory outside the arena):
- *   [ heap, base | pool descriptor 0 | ... | pool descriptor 63 | lists ]
+ *   [ heap, base | pool descriptor 0 | ... | pool descriptor 15 | lists ]
  *
  * A pool holds blocks of one kind (raw or object) and one size class. Its
  * descriptor (struct rc_pool, one 64-byte cache line; the arena descriptor
  * is allocated 64-aligned) is not at the start of the pool, as
  * in CPython, but in an array in its arena's descriptor, as mimalloc keeps
- * its page descriptors: the 16 KiB-aligned headers of inline pools all
- * fall in the same few cache sets (8 of them fit in L1 at once), which made
- * a random malloc/free churn miss the cache on most frees; the arena map
+ * its page descriptors: the aligned headers of inline pools all fall in
+ * the same few cache sets (8 of them fit in L1 at once), which made a
+ * random malloc/free churn miss the cache on most frees; the arena map
  * lookup that every free needs anyway gives the arena, and
- * pool = &arena->pools[(address >> 14) % 64]. It also gives every pool the
- * whole 16 KiB (1024 blocks of 16 bytes, 32 of 512), and leaves the arena's
+ * pool = &arena->pools[(address >> 16) % 16]. It also gives every pool the
+ * whole 64 KiB (4096 blocks of 16 bytes, 128 of 512), and leaves the arena's
  * pages untouched until blocks are carved from them.
+ *
+ * Pools are 64 KiB, as mimalloc's small pages, not CPython's 16 KiB: the
+ * descriptors are the allocator's only memory beside the blocks, 64 bytes
+ * a pool, so 16 KiB pools cost 0.39% of every arena (a long-lived tree of
+ * 32-byte objects took 32.13 anonymous bytes a node, glibc 32.00) and 64
+ * KiB pools 0.1% (32.04). Lazy carving keeps a pool's untouched pages free
+ * of memory. See docs/allocator.md.
  *
  * Pool invariants (rc_pool_is_valid checks them):
  *   used + length(free list) + (limit - carved) / size == capacity(class)
@@ -53,7 +60,7 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
-#define RC_POOL_SHIFT          14
+#define RC_POOL_SHIFT          16
 #define RC_CARVE_BATCH         4096 /* most bytes carved into the free list at a time */
 #define RC_CARVE_FIRST         1024 /* the first carve of a pool taken from its arena */
 #define RC_POOL_CAPACITY(size) (RC_POOL_SIZE / (size))
@@ -80,13 +87,13 @@ typedef struct rc_pool {
      * own the heap never finds its own heap there, whatever flags it reads
      * (rc_pool_free_key, rc_pool_set_free_key) */
     _Atomic(uintptr_t) free_key;
-    uint32_t used; /* blocks handed out */
+    uint32_t used;   /* blocks handed out */
+    uint32_t carved; /* bytes of mem carved into blocks */
 
     struct rc_pool *next; /* used list, or arena free-pool list */
     struct rc_pool *prev; /* used list */
     char *mem;            /* the pool's RC_POOL_SIZE bytes */
-    uint16_t carved;      /* bytes of mem carved into blocks */
-    uint16_t limit;       /* capacity * block size */
+    uint32_t limit;       /* capacity * block size */
     uint8_t cls;          /* size class */
     uint8_t kind;         /* rc_block_kind */
     uint8_t index;        /* in its arena */
@@ -161,7 +168,7 @@ _Static_assert(sizeof(rc_pool) == 64, "a pool descriptor is a cache line");
 _Static_assert(RC_ARENA_SIZE % RC_POOL_SIZE == 0, "arenas hold whole pools");
 _Static_assert(((size_t)1 << RC_POOL_SHIFT) == RC_POOL_SIZE, "pool shift");
 _Static_assert(RC_POOLS_PER_ARENA <= 255, "a pool index fits uint8_t");
-_Static_assert(RC_POOL_SIZE <= 65535 + 1, "pool offsets fit uint16_t");
+_Static_assert(RC_POOL_SIZE <= UINT32_MAX, "pool offsets fit uint32_t");
 _Static_assert(RC_SIZE_CLASSES *RC_SIZE_CLASS_STEP == RC_SMALL_MAX, "classes cover 1..512");
 _Static_assert(RC_SIZE_CLASSES <= 256, "a class fits uint8_t");
 _Static_assert(RC_POOL_CAPACITY(RC_SMALL_MAX) >= 16, "big classes still share a pool");
@@ -342,7 +349,7 @@ RC_INTERNAL size_t rc_arena_trim(rc_heap *heap);
 
 /* The capacity of a pool of class cls, and whether b is a block boundary
  * of pool below its carve limit. */
-RC_INTERNAL extern const uint16_t rc_class_capacity[RC_SIZE_CLASSES];
+RC_INTERNAL extern const uint32_t rc_class_capacity[RC_SIZE_CLASSES];
 static inline unsigned rc_pool_capacity(unsigned cls) { return rc_class_capacity[cls]; }
 RC_INTERNAL extern const uint64_t rc_class_divisibility[RC_SIZE_CLASSES];
 static inline bool rc_pool_is_block(const rc_pool *pool, const void *b)

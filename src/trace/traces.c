@@ -40,8 +40,9 @@ _Thread_local bool rc_trace_busy __attribute__((tls_model("initial-exec")));
 
 /* Spare side tables kept per class: enough for a pool that empties and
  * fills again (a loop allocating and freeing at a pool boundary), bounded
- * so that memory goes back once tracing's load moves elsewhere. */
-#define RC_TRACE_SPARE_SIDES 4
+ * so that memory goes back once tracing's load moves elsewhere (two of a
+ * 64 KiB pool of 16-byte blocks: 32 KiB). */
+#define RC_TRACE_SPARE_SIDES 2
 
 typedef uint32_t trace_word;
 #define WORD_DELTA_BITS 6
