@@ -179,12 +179,15 @@ static void test_struct_size(rc_heap *heap)
     CHECK_EQ(rc_heap_stats(NULL, &s), 0); /* NULL: the current heap */
 }
 
+/* 512-byte blocks an arena holds. */
+enum { PER_ARENA = RC_POOLS_PER_ARENA * (RC_POOL_SIZE / 512) };
+
 /* Many arenas: highwater, freeing down to the kept spares, and the spares
  * used again before any new arena is mapped. */
 static void test_arenas(rc_heap *heap)
 {
-    enum { PER_ARENA = 64 * 32, ARENAS = RC_EMPTY_ARENAS_KEPT + 3, N = ARENAS * PER_ARENA };
-    static void *blocks[N]; /* 512-byte blocks: 32 a pool */
+    enum { ARENAS = RC_EMPTY_ARENAS_KEPT + 3, N = ARENAS * PER_ARENA };
+    static void *blocks[N]; /* 512-byte blocks */
     for (int i = 0; i < N; i++)
         blocks[i] = rc_malloc(500);
     rc_alloc_stats s = stats_of(heap);
@@ -212,6 +215,74 @@ static void test_arenas(rc_heap *heap)
     CHECK(rc_alloc_validate(heap));
 }
 
+static void *alloc_arenas(void **blocks, size_t arenas)
+{
+    for (size_t i = 0; i < arenas * PER_ARENA; i++) {
+        blocks[i] = rc_malloc(500);
+        CHECK(blocks[i] != NULL);
+    }
+    return blocks;
+}
+
+static void free_arenas(void **blocks, size_t arenas)
+{
+    for (size_t i = 0; i < arenas * PER_ARENA; i++)
+        rc_free(blocks[i]);
+}
+
+/* The spares kept follow the arenas in use: 8, one more for every 4 in
+ * use, the oldest unmapped first; a heap that frees everything keeps 8. */
+static void test_spares_follow_the_heap(void)
+{
+    _Static_assert(RC_EMPTY_ARENAS_KEPT == 8 && RC_SPARES_PER_ARENAS == 4 &&
+                       RC_EMPTY_ARENAS_MAX == 64,
+                   "the counts below follow these");
+    enum { LIVE = 40, TEMP = 20 };
+    static void *live[LIVE * PER_ARENA], *temp[TEMP * PER_ARENA];
+    rc_heap *heap = rc_heap_new();
+    rc_heap *previous = rc_heap_use(heap);
+    alloc_arenas(live, LIVE);
+    alloc_arenas(temp, TEMP);
+    rc_alloc_stats s = stats_of(heap);
+    CHECK_EQ(s.arenas_current, 60);
+    CHECK_EQ(heap->alloc.arenas_empty, 0);
+    /* in order: the 19th to empty leaves 41 in use, 8 + 41 / 4 = 18 kept */
+    free_arenas(temp, TEMP);
+    s = stats_of(heap);
+    CHECK_EQ(heap->alloc.arenas_empty, 18);
+    CHECK_EQ(s.arenas_current, 58);
+    CHECK_EQ(s.arenas_freed, 2);
+    CHECK(rc_alloc_validate(heap));
+    alloc_arenas(temp, 18); /* the spares, no new mapping */
+    s = stats_of(heap);
+    CHECK_EQ(s.arenas_allocated, 60);
+    CHECK_EQ(heap->alloc.arenas_empty, 0);
+    free_arenas(temp, 18);
+    CHECK_EQ(heap->alloc.arenas_empty, 18);
+    CHECK_EQ(stats_of(heap).arenas_freed, 2);
+    /* everything freed: the floor */
+    free_arenas(live, LIVE);
+    s = stats_of(heap);
+    CHECK_EQ(heap->alloc.arenas_empty, RC_EMPTY_ARENAS_KEPT);
+    CHECK_EQ(s.arenas_current, RC_EMPTY_ARENAS_KEPT);
+    CHECK_EQ(s.arenas_freed, 60 - RC_EMPTY_ARENAS_KEPT);
+    CHECK(rc_alloc_validate(heap));
+    /* the bound: 64 once 224 arenas are in use (the formula alone: a heap
+     * that big is too much for a test) */
+    rc_alloc_state st = {.arenas_current = 230, .arenas_empty = 10};
+    CHECK_EQ(rc_arena_spares_kept(&st), 8 + 220 / 4);
+    st.arenas_current = 234;
+    CHECK_EQ(rc_arena_spares_kept(&st), RC_EMPTY_ARENAS_MAX);
+    st.arenas_current = 10000;
+    CHECK_EQ(rc_arena_spares_kept(&st), RC_EMPTY_ARENAS_MAX);
+    CHECK_EQ(rc_heap_trim(heap), RC_EMPTY_ARENAS_KEPT * RC_ARENA_SIZE);
+    CHECK_EQ(heap->alloc.arenas_empty, 0);
+    CHECK_EQ(stats_of(heap).arenas_current, 0);
+    CHECK(rc_alloc_validate(heap));
+    rc_heap_use(previous);
+    rc_heap_destroy(heap);
+}
+
 int main(void)
 {
     rc_heap *heap = rc_heap_new();
@@ -220,6 +291,7 @@ int main(void)
     test_counts(heap);
     test_struct_size(heap);
     test_arenas(heap);
+    test_spares_follow_the_heap();
     rc_heap_use(NULL);
     rc_heap_destroy(heap);
     return check_report();

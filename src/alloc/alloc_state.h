@@ -26,8 +26,12 @@
 #include <stdatomic.h>
 
 #define RC_POOLS_PER_ARENA ((unsigned)(RC_ARENA_SIZE / RC_POOL_SIZE))
-/* Wholly free arenas a heap keeps mapped (arena.c): 8 MiB of spares. */
+/* Wholly free arenas a heap keeps mapped (arena.c): 8, and one more for
+ * every RC_SPARES_PER_ARENAS arenas holding blocks, RC_EMPTY_ARENAS_MAX at
+ * most (rc_arena_spares_kept). */
 #define RC_EMPTY_ARENAS_KEPT 8u
+#define RC_SPARES_PER_ARENAS 4u
+#define RC_EMPTY_ARENAS_MAX  64u
 #define RC_BLOCK_KINDS       2
 
 struct rc_pool;
@@ -73,6 +77,7 @@ typedef struct rc_alloc_state {
     struct rc_arena *nfp2lasta[RC_POOLS_PER_ARENA + 1];
     struct rc_arena *arenas;
     size_t arenas_allocated, arenas_freed, arenas_current, arenas_highwater;
+    size_t arenas_empty; /* of arenas_current, those with every pool free */
 
     /* large blocks */
     struct rc_large *large;
@@ -103,5 +108,13 @@ typedef struct rc_alloc_state {
     long fault_after;     /* requests to let through first */
     bool fault_sticky;
 } rc_alloc_state;
+
+/* How many wholly free arenas the heap may keep mapped now (arena.c). */
+static inline size_t rc_arena_spares_kept(const rc_alloc_state *st)
+{
+    size_t kept =
+        RC_EMPTY_ARENAS_KEPT + (st->arenas_current - st->arenas_empty) / RC_SPARES_PER_ARENAS;
+    return kept < RC_EMPTY_ARENAS_MAX ? kept : RC_EMPTY_ARENAS_MAX;
+}
 
 #endif

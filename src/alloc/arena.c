@@ -4,8 +4,8 @@
  *   arena->nfree == length(arena->freepools) + (RC_POOLS_PER_ARENA - ntouched)
  *   the heap's usable list holds exactly the arenas with nfree > 0, sorted
  *   by nfree ascending; nfp2lasta[n] is the last of them with nfree == n;
- *   at most RC_EMPTY_ARENAS_KEPT arenas with every pool free stay mapped
- *   (the spares), and they are the last of the usable list.
+ *   the arenas with every pool free (the spares) are the last of the usable
+ *   list, st->arenas_empty of them, at most rc_arena_spares_kept(st).
  *
  * Policy (CPython's obmalloc): pools are taken from the arena with the
  * fewest free pools, so that busy arenas fill up and lightly used ones
@@ -14,11 +14,15 @@
  * count. Keeping wholly free arenas avoids mapping and unmapping an arena
  * on every iteration of a loop that allocates and frees one block at an
  * arena boundary (bpo-37257, where CPython keeps one), and keeping several
- * (RC_EMPTY_ARENAS_KEPT) spares a program that builds and frees structures
- * of a few MiB over and over the page faults of mapping them again, the
- * most expensive part of an allocation on a fresh page. Within an arena, pools used before are
- * reused first (their pages are resident), then untouched ones in order. The
- * descriptor comes from the system allocator (bookkeeping; RC_FAULT_MALLOC).
+ * spares a program that builds and frees structures of a few MiB over and
+ * over the page faults of mapping them again, the most expensive part of an
+ * allocation on a fresh page. How many: RC_EMPTY_ARENAS_KEPT, and one more
+ * for every RC_SPARES_PER_ARENAS arenas in use, up to RC_EMPTY_ARENAS_MAX,
+ * so that a big heap's temporary structures, which come and go in
+ * proportion to it, are spared the faults too, while a heap that frees
+ * everything keeps only the floor. The oldest spare goes first. Within an arena, pools used before
+ * are reused first (their pages are resident), then untouched ones in order. The descriptor comes
+ * from the system allocator (bookkeeping; RC_FAULT_MALLOC).
  *
  * Order (for the collector's full sweep, src/gc/collect_full.c, which takes
  * the arenas in the order of the heap's list, oldest first, and each
@@ -111,6 +115,7 @@ static rc_arena *arena_new(rc_heap *heap)
         return NULL;
     }
     arenas_push(st, a);
+    st->arenas_empty++; /* until take_pool takes its first pool */
     st->arenas_allocated++;
     if (++st->arenas_current > st->arenas_highwater)
         st->arenas_highwater = st->arenas_current;
@@ -121,6 +126,8 @@ static rc_arena *arena_new(rc_heap *heap)
 static void arena_free(rc_heap *heap, rc_arena *a)
 {
     rc_alloc_state *st = &heap->alloc;
+    if (a->nfree == RC_POOLS_PER_ARENA)
+        st->arenas_empty--;
     arenas_unlink(st, a);
     rc_arena_map_remove(a);
     rc_sys_unmap_arena(a->base);
@@ -138,14 +145,16 @@ void rc_arena_release_all(rc_heap *heap)
     memset(st->nfp2lasta, 0, sizeof st->nfp2lasta);
 }
 
-size_t rc_arena_trim(rc_heap *heap)
+/* Unmaps spares, the oldest first, until at most keep are left; returns
+ * the bytes unmapped. The spares end the usable list (nfree ascending), the
+ * one last emptied first of them (usable_resort puts it there): nfp2lasta
+ * names the oldest, and the others of their count precede it. */
+static size_t spares_trim(rc_heap *heap, size_t keep)
 {
-    /* the spares end the usable list (nfree ascending): nfp2lasta names
-     * the last, and the others of their count precede it */
     rc_alloc_state *st = &heap->alloc;
     size_t freed = 0;
     rc_arena *a;
-    while ((a = st->nfp2lasta[RC_POOLS_PER_ARENA]) != NULL) {
+    while (st->arenas_empty > keep && (a = st->nfp2lasta[RC_POOLS_PER_ARENA]) != NULL) {
         rc_arena *p = a->prev;
         st->nfp2lasta[RC_POOLS_PER_ARENA] = p && p->nfree == RC_POOLS_PER_ARENA ? p : NULL;
         usable_unlink(st, a);
@@ -154,6 +163,8 @@ size_t rc_arena_trim(rc_heap *heap)
     }
     return freed;
 }
+
+size_t rc_arena_trim(rc_heap *heap) { return spares_trim(heap, 0); }
 
 /* ---- taking and returning pools ------------------------------------- */
 
@@ -203,8 +214,10 @@ rc_pool *rc_arena_take_pool(rc_heap *heap)
     a->nfree = nf - 1;
     if (a->nfree == 0)
         usable_unlink(st, a);
-    if (nf == RC_POOLS_PER_ARENA)
+    if (nf == RC_POOLS_PER_ARENA) {
+        st->arenas_empty--;
         arenas_to_front(st, a); /* started on again: as if new */
+    }
 
     rc_pool *pool = a->freepools;
     if (pool) {
@@ -214,17 +227,6 @@ rc_pool *rc_arena_take_pool(rc_heap *heap)
         pool = &a->pools[a->ntouched++];
     }
     return pool;
-}
-
-/* The wholly free arenas from a (wholly free, just sorted: the first of
- * them) to the end of the usable list, counted up to one past the number
- * kept. */
-static unsigned empty_arenas_from(const rc_arena *a)
-{
-    unsigned n = 0;
-    for (; a && a->nfree == RC_POOLS_PER_ARENA && n <= RC_EMPTY_ARENAS_KEPT; a = a->next)
-        n++;
-    return n;
 }
 
 /* a got a free pool back and now has nf (> 1) free pools: restore the
@@ -268,11 +270,10 @@ void rc_arena_return_pool(rc_heap *heap, rc_pool *pool)
         return;
     }
     usable_resort(st, a, nf);
-    if (nf == RC_POOLS_PER_ARENA && empty_arenas_from(a) > RC_EMPTY_ARENAS_KEPT) {
-        /* wholly free, with enough spares kept already; a is the first of
-         * them, so nfp2lasta (the last) does not name it */
-        RC_ASSERT(st->nfp2lasta[nf] != a);
-        usable_unlink(st, a);
-        arena_free(heap, a);
+    if (nf == RC_POOLS_PER_ARENA) {
+        /* a spare now, and one arena fewer in use: the number kept may
+         * have dropped as the number of spares rose */
+        st->arenas_empty++;
+        spares_trim(heap, rc_arena_spares_kept(st));
     }
 }

@@ -65,7 +65,7 @@ static bool arena_pools_ok(rc_heap *heap, const rc_arena *a, size_t *listed)
 
 static bool usable_list_ok(const rc_alloc_state *st)
 {
-    unsigned spares = 0;
+    size_t spares = 0;
     const rc_arena *prev = NULL;
     for (const rc_arena *a = st->usable; a; prev = a, a = a->next) {
         if (a->prev != prev || a->nfree == 0 || (prev && prev->nfree > a->nfree))
@@ -73,9 +73,11 @@ static bool usable_list_ok(const rc_alloc_state *st)
         bool last_of_count = !a->next || a->next->nfree != a->nfree;
         if ((st->nfp2lasta[a->nfree] == a) != last_of_count)
             return broken("nfp2lasta", a);
-        if (a->nfree == RC_POOLS_PER_ARENA && ++spares > RC_EMPTY_ARENAS_KEPT)
+        if (a->nfree == RC_POOLS_PER_ARENA && ++spares > rc_arena_spares_kept(st))
             return broken("more wholly free arenas than are kept", a);
     }
+    if (spares != st->arenas_empty)
+        return broken("wholly free arenas miscounted", st);
     for (unsigned n = 0; n <= RC_POOLS_PER_ARENA; n++) {
         if (st->nfp2lasta[n] && st->nfp2lasta[n]->nfree != n)
             return broken("nfp2lasta names an arena of another count", st->nfp2lasta[n]);
