@@ -230,48 +230,48 @@ static void free_arenas(void **blocks, size_t arenas)
         rc_free(blocks[i]);
 }
 
-/* The spares kept follow the arenas in use: 8, one more for every 4 in
- * use, the oldest unmapped first; a heap that frees everything keeps 8. */
+/* The spares kept follow the arenas in use: 8, one more for every arena
+ * in use, the oldest unmapped first; a heap that frees everything keeps 8. */
 static void test_spares_follow_the_heap(void)
 {
-    _Static_assert(RC_EMPTY_ARENAS_KEPT == 8 && RC_SPARES_PER_ARENAS == 4 &&
-                       RC_EMPTY_ARENAS_MAX == 64,
+    _Static_assert(RC_EMPTY_ARENAS_KEPT == 8 && RC_EMPTY_ARENAS_MAX == 64,
                    "the counts below follow these");
-    enum { LIVE = 40, TEMP = 20 };
+    enum { LIVE = 10, TEMP = 30 };
     static void *live[LIVE * PER_ARENA], *temp[TEMP * PER_ARENA];
     rc_heap *heap = rc_heap_new();
     rc_heap *previous = rc_heap_use(heap);
     alloc_arenas(live, LIVE);
     alloc_arenas(temp, TEMP);
     rc_alloc_stats s = stats_of(heap);
-    CHECK_EQ(s.arenas_current, 60);
+    CHECK_EQ(s.arenas_current, 40);
     CHECK_EQ(heap->alloc.arenas_empty, 0);
-    /* in order: the 19th to empty leaves 41 in use, 8 + 41 / 4 = 18 kept */
+    /* freed in order: after k, 40 - k in use and 48 - k kept, so the 25th
+     * to empty is the first the bound unmaps; 10 in use at the end, 18 kept */
     free_arenas(temp, TEMP);
     s = stats_of(heap);
     CHECK_EQ(heap->alloc.arenas_empty, 18);
-    CHECK_EQ(s.arenas_current, 58);
-    CHECK_EQ(s.arenas_freed, 2);
+    CHECK_EQ(s.arenas_current, 28);
+    CHECK_EQ(s.arenas_freed, 12);
     CHECK(rc_alloc_validate(heap));
     alloc_arenas(temp, 18); /* the spares, no new mapping */
     s = stats_of(heap);
-    CHECK_EQ(s.arenas_allocated, 60);
+    CHECK_EQ(s.arenas_allocated, 40);
     CHECK_EQ(heap->alloc.arenas_empty, 0);
     free_arenas(temp, 18);
     CHECK_EQ(heap->alloc.arenas_empty, 18);
-    CHECK_EQ(stats_of(heap).arenas_freed, 2);
+    CHECK_EQ(stats_of(heap).arenas_freed, 12);
     /* everything freed: the floor */
     free_arenas(live, LIVE);
     s = stats_of(heap);
     CHECK_EQ(heap->alloc.arenas_empty, RC_EMPTY_ARENAS_KEPT);
     CHECK_EQ(s.arenas_current, RC_EMPTY_ARENAS_KEPT);
-    CHECK_EQ(s.arenas_freed, 60 - RC_EMPTY_ARENAS_KEPT);
+    CHECK_EQ(s.arenas_freed, 40 - RC_EMPTY_ARENAS_KEPT);
     CHECK(rc_alloc_validate(heap));
-    /* the bound: 64 once 224 arenas are in use (the formula alone: a heap
+    /* the bound: 64 once 56 arenas are in use (the formula alone: a heap
      * that big is too much for a test) */
-    rc_alloc_state st = {.arenas_current = 230, .arenas_empty = 10};
-    CHECK_EQ(rc_arena_spares_kept(&st), 8 + 220 / 4);
-    st.arenas_current = 234;
+    rc_alloc_state st = {.arenas_current = 65, .arenas_empty = 10};
+    CHECK_EQ(rc_arena_spares_kept(&st), 8 + 55);
+    st.arenas_current = 66;
     CHECK_EQ(rc_arena_spares_kept(&st), RC_EMPTY_ARENAS_MAX);
     st.arenas_current = 10000;
     CHECK_EQ(rc_arena_spares_kept(&st), RC_EMPTY_ARENAS_MAX);

@@ -27,10 +27,9 @@
 
 #define RC_POOLS_PER_ARENA ((unsigned)(RC_ARENA_SIZE / RC_POOL_SIZE))
 /* Wholly free arenas a heap keeps mapped (arena.c): 8, and one more for
- * every RC_SPARES_PER_ARENAS arenas holding blocks, RC_EMPTY_ARENAS_MAX at
- * most (rc_arena_spares_kept). */
+ * every arena holding blocks, RC_EMPTY_ARENAS_MAX at most
+ * (rc_arena_spares_kept). */
 #define RC_EMPTY_ARENAS_KEPT 8u
-#define RC_SPARES_PER_ARENAS 4u
 #define RC_EMPTY_ARENAS_MAX  64u
 #define RC_BLOCK_KINDS       2
 
@@ -112,8 +111,7 @@ typedef struct rc_alloc_state {
 /* How many wholly free arenas the heap may keep mapped now (arena.c). */
 static inline size_t rc_arena_spares_kept(const rc_alloc_state *st)
 {
-    size_t kept =
-        RC_EMPTY_ARENAS_KEPT + (st->arenas_current - st->arenas_empty) / RC_SPARES_PER_ARENAS;
+    size_t kept = RC_EMPTY_ARENAS_KEPT + (st->arenas_current - st->arenas_empty);
     return kept < RC_EMPTY_ARENAS_MAX ? kept : RC_EMPTY_ARENAS_MAX;
 }
 

@@ -17,10 +17,11 @@
  * spares a program that builds and frees structures of a few MiB over and
  * over the page faults of mapping them again, the most expensive part of an
  * allocation on a fresh page. How many: RC_EMPTY_ARENAS_KEPT, and one more
- * for every RC_SPARES_PER_ARENAS arenas in use, up to RC_EMPTY_ARENAS_MAX,
- * so that a big heap's temporary structures, which come and go in
- * proportion to it, are spared the faults too, while a heap that frees
- * everything keeps only the floor. The oldest spare goes first. Within an arena, pools used before
+ * for every arena in use, up to RC_EMPTY_ARENAS_MAX (a garbage-collected
+ * runtime's heap that may grow to twice what is live before it gives
+ * memory back), so that temporary structures as big as the live heap are
+ * spared the faults too, while a heap that frees everything keeps only the
+ * floor. The oldest spare goes first. Within an arena, pools used before
  * are reused first (their pages are resident), then untouched ones in order. The descriptor comes
  * from the system allocator (bookkeeping; RC_FAULT_MALLOC).
  *
