@@ -47,10 +47,11 @@ static unsigned char *sized_new(const rc_type *types, size_t body, bool var)
 }
 
 /* Every body size, whether made by rc_new or rc_new_var, on the heap in
- * use: a block reused dirty (its last body filled with 0xA5) comes back
- * zero-filled, and its neighbours' bodies (made just before and after it,
- * filled too) are untouched by the zeroing, which may round the body up
- * within its block. */
+ * use: a block reused dirty (its last body filled with 0xA5; reused at
+ * once unless a debug heap's quarantine holds it, and a debug heap's fresh
+ * blocks are filled with 0xCD) comes back zero-filled, and its neighbours'
+ * bodies (made just before and after it, filled too) are untouched by the
+ * zeroing, which may round the body up within its block. */
 static void check_sized_bodies(bool var)
 {
     static rc_type types[SIZED_MAX + 1];
@@ -64,8 +65,12 @@ static void check_sized_bodies(bool var)
         memset(before, 0xA5, n);
         memset(mid, 0xA5, n);
         memset(after, 0xA5, n);
+        unsigned char *dirty = mid;
         rc_decref(mid);
+        rc_alloc_stats stats = {.struct_size = sizeof stats};
+        CHECK_EQ(rc_heap_stats(NULL, &stats), 0);
         mid = sized_new(types, n, var);
+        CHECK(stats.quarantine_blocks > 0 || mid == dirty);
         CHECK_EQ(rc_refcount(mid), 1);
         CHECK(rc_type_of(mid) == (var ? &types[1] : &types[n]));
         for (size_t i = 0; i < n; i++) {

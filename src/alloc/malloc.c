@@ -99,17 +99,16 @@ static RC_NOINLINE void *alloc_small_slow(rc_heap *heap, size_t size, rc_block_k
     return try_alloc(heap, size, kind, false);
 }
 
-/* Whether a request takes the inline fast path: 1..512 bytes (size 0
- * wraps) on a plain heap while tracing is off (fast_max: alloc_state.h). */
+/* Whether a request takes the inline fast path (pool.h). */
 static inline bool alloc_is_fast(const rc_heap *heap, size_t size)
 {
-    return RC_LIKELY(size - 1 < heap->alloc.fast_max);
+    return RC_LIKELY(rc_alloc_is_fast(heap, size));
 }
 
 /* The fast path: the first block of the class's first used pool. */
 static inline void *alloc_fast(rc_heap *heap, size_t size, rc_block_kind kind)
 {
-    void *b = rc_pool_pop(heap->alloc.used[kind][(size - 1) >> 4]); /* rc_class_of */
+    void *b = rc_alloc_fast_pop(heap, size, kind);
     return RC_LIKELY(b != NULL) ? b : alloc_small_slow(heap, size, kind);
 }
 

@@ -33,9 +33,9 @@ static inline bool rc_alloc_object_inline(const rc_heap *heap, size_t size)
  * stays a leaf function. */
 static inline void *rc_alloc_object_fast(rc_heap *heap, size_t size)
 {
-    if (RC_UNLIKELY(size - 1 >= heap->alloc.fast_max))
+    if (RC_UNLIKELY(!rc_alloc_is_fast(heap, size)))
         return NULL;
-    return rc_pool_pop(heap->alloc.used[RC_BLOCK_OBJECT][(size - 1) >> 4]); /* rc_class_of */
+    return rc_alloc_fast_pop(heap, size, RC_BLOCK_OBJECT);
 }
 
 /* The out-of-line paths (malloc.c): the heap owning an object block of any

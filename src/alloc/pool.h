@@ -296,6 +296,22 @@ static inline void *rc_pool_pop(rc_pool *pool)
     return b;
 }
 
+/* Whether a request of size bytes may take the allocation fast path:
+ * 1..512 bytes (size 0 wraps) on a plain heap while tracing is off
+ * (fast_max: alloc_state.h). */
+static inline bool rc_alloc_is_fast(const rc_heap *heap, size_t size)
+{
+    return size - 1 < heap->alloc.fast_max;
+}
+
+/* The fast path's block for a request of size bytes (1..512) of kind: the
+ * first free block of its class's first used pool; NULL if there is none
+ * (the slow path's case). */
+static inline void *rc_alloc_fast_pop(rc_heap *heap, size_t size, rc_block_kind kind)
+{
+    return rc_pool_pop(heap->alloc.used[kind][(size - 1) >> 4]); /* rc_class_of */
+}
+
 static inline void *rc_pool_alloc(rc_heap *heap, rc_block_kind kind, unsigned cls)
 {
     void *b = rc_pool_pop(heap->alloc.used[kind][cls]);

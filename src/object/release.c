@@ -202,10 +202,17 @@ static RC_NOINLINE void object_dies_calling_out(rc_heap *heap, void *obj)
 
 /* The start of a death that does not call out: obj leaves the collector
  * and true is returned (the caller queues it); a death that calls out is
- * taken whole by object_dies_calling_out, and false returned. */
+ * taken whole by object_dies_calling_out, and false returned. The
+ * commonest death, of an untracked object without weak references whose
+ * type does not call out, is tested first, its header bits at once. */
 static RC_ALWAYS_INLINE bool leave_plainly(rc_heap *heap, void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
+    uint32_t bits = head->gc_bits;
+    if (RC_LIKELY(!(bits & (RC_TRACKED | RC_WEAKREFS)) && !type_calls_out(head->type, bits))) {
+        leave_pending(&heap->objects, obj);
+        return true;
+    }
     if (RC_UNLIKELY(death_calls_out(head, head->type))) {
         object_dies_calling_out(heap, obj);
         return false;
@@ -327,17 +334,7 @@ static RC_ALWAYS_INLINE void child_dies(const release_parent *parent, void *chil
 static RC_ALWAYS_INLINE void child_reached_zero(const release_parent *parent, void *child)
 {
     rc_object_head *head = rc_head_of(child);
-    /* the commonest death first, its header bits tested at once: an
-     * untracked pool block without weak references, in the parent's
-     * granule, whose type does not call out */
-    uint32_t bits = head->gc_bits;
-    if (RC_LIKELY(!(bits & (RC_LARGE | RC_TRACKED | RC_WEAKREFS)) && head->refcnt != 0 &&
-                  same_granule(child, parent->obj) && !type_calls_out(head->type, bits))) {
-        leave_pending(&parent->heap->objects, child);
-        release_push(&parent->heap->objects, child, parent->arena, 0);
-        return;
-    }
-    if (RC_LIKELY(head->refcnt != 0 && !(head->gc_bits & RC_LARGE))) {
+    if (RC_LIKELY(!(head->gc_bits & RC_LARGE) && head->refcnt != 0)) {
         if (RC_LIKELY(same_granule(child, parent->obj))) {
             child_dies(parent, child, parent->arena);
             return;
