@@ -40,6 +40,42 @@ static const rc_type frozen_pair_type = {
     .flags = RC_TYPE_IMMUTABLE_REFS,
 };
 
+/* Three references, so that a death and a settling take the loop the
+ * library keeps for more than a pair. */
+typedef struct Triple {
+    void *refs[3];
+    long value;
+} Triple;
+
+static void triple_destroy(void *self)
+{
+    Triple *t = self;
+    CHECK(t->refs[0] == NULL && t->refs[1] == NULL && t->refs[2] == NULL);
+    node_destroyed++;
+    if (node_log_len < 64)
+        node_log[node_log_len++] = t->value;
+}
+
+static const rc_type frozen_triple_type = {
+    .name = "FrozenTriple",
+    .size = sizeof(Triple),
+    .traverse = rc_traverse_refs,
+    .refs = 3,
+    .destroy = triple_destroy,
+    .flags = RC_TYPE_IMMUTABLE_REFS,
+};
+
+static Triple *triple_new(long value, void *a, void *b, void *c)
+{
+    Triple *t = rc_new(&frozen_triple_type);
+    CHECK(t != NULL);
+    t->refs[0] = a; /* takes the caller's references */
+    t->refs[1] = b;
+    t->refs[2] = c;
+    t->value = value;
+    return t;
+}
+
 static Pair *pair_new(const rc_type *type, long value, void *first, void *second)
 {
     Pair *p = rc_new(type);
@@ -111,12 +147,36 @@ static void check_release_order_traverse(bool bottom_up)
     expect_order(parent, a, 1, 2, 3);
 }
 
+/* The same rule for three children: c, b, a bottom-up, a, b, c top-down. */
+static void check_release_order_triple(bool bottom_up)
+{
+    counters_reset();
+    Triple *parent = NULL;
+    if (!bottom_up)
+        parent = triple_new(1, NULL, NULL, NULL);
+    Triple *a = triple_new(2, NULL, NULL, NULL);
+    Triple *b = triple_new(3, NULL, NULL, NULL);
+    Triple *c = triple_new(4, NULL, NULL, NULL);
+    if (bottom_up)
+        parent = triple_new(1, NULL, NULL, NULL);
+    CHECK_EQ((uintptr_t)a < (uintptr_t)parent, bottom_up);
+    parent->refs[0] = a;
+    parent->refs[1] = b;
+    parent->refs[2] = c;
+    rc_decref(parent);
+    CHECK_EQ(node_log_len, 4);
+    CHECK_EQ(node_log[0], 1);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(node_log[1 + i], bottom_up ? 4 - i : 2 + i);
+}
+
 static void test_release_order(void)
 {
     for (int bottom_up = 0; bottom_up < 2; bottom_up++) {
         check_release_order(&pair_type, bottom_up);
         check_release_order(&frozen_pair_type, bottom_up);
         check_release_order_traverse(bottom_up);
+        check_release_order_triple(bottom_up);
     }
 }
 
@@ -168,7 +228,8 @@ static void test_collector_sees_refs(void)
     CHECK_EQ(node_destroyed, 2);
 }
 
-/* An immutable pair is tracked only if a ref may be tracked. */
+/* An immutable pair or triple is tracked only if a ref may be tracked,
+ * whichever slot holds it. */
 static void test_immutable_pairs_settled(void)
 {
     counters_reset();
@@ -177,18 +238,27 @@ static void test_immutable_pairs_settled(void)
     Pair *of_list = pair_new(&frozen_pair_type, 2, rc_list_new(), NULL);
     Pair *of_atoms = pair_new(&frozen_pair_type, 3, rc_incref(atoms), NULL);
     Pair *of_tracked = pair_new(&frozen_pair_type, 4, rc_incref(of_list), NULL);
+    Pair *second_tracked = pair_new(&frozen_pair_type, 5, rc_incref(atoms), rc_incref(of_list));
+    Triple *third_tracked = triple_new(6, NULL, rc_incref(atoms), rc_incref(of_list));
+    Triple *all_atoms = triple_new(7, rc_incref(atoms), rc_int_new(8), rc_incref(of_atoms));
     CHECK(!rc_gc_is_tracked(atoms));
     CHECK(rc_gc_is_tracked(of_list));
     CHECK(!rc_gc_is_tracked(of_atoms));
     CHECK(rc_gc_is_tracked(of_tracked));
+    CHECK(rc_gc_is_tracked(second_tracked));
+    CHECK(rc_gc_is_tracked(third_tracked));
+    CHECK(!rc_gc_is_tracked(all_atoms));
     size_t count[RC_GC_GENERATIONS];
     rc_gc_get_count(count);
-    CHECK_EQ(count[0], 3); /* the list, of_list, of_tracked */
+    CHECK_EQ(count[0], 5); /* the list, of_list, of_tracked, second_tracked, third_tracked */
+    rc_decref(all_atoms);
+    rc_decref(third_tracked);
+    rc_decref(second_tracked);
     rc_decref(of_tracked);
     rc_decref(of_list);
     rc_decref(of_atoms);
     rc_decref(atoms);
-    CHECK_EQ(node_destroyed, 4);
+    CHECK_EQ(node_destroyed, 7);
     rc_gc_get_count(count);
     CHECK_EQ(count[0], 0);
 }

@@ -254,6 +254,16 @@ static inline bool rc_object_may_be_tracked(const void *obj)
 /* rc_object_refs_may_be_tracked for a type with its own traverse. */
 RC_INTERNAL bool rc_object_refs_may_be_tracked_slow(void *obj, const rc_type *type);
 
+/* Whether child (NULL: no reference), a reference held by an object of
+ * type, may be tracked. */
+static inline bool rc_ref_may_be_tracked(const void *child, const rc_type *type)
+{
+    if (!child)
+        return false;
+    const rc_object_head *head = rc_head_of(child);
+    return head->type == type ? (head->gc_bits & RC_TRACKED) != 0 : rc_object_may_be_tracked(child);
+}
+
 /* Whether any reference obj, of an RC_TYPE_IMMUTABLE_REFS type, holds may
  * be tracked: if none may, obj can never be part of a cycle. The refs of
  * an rc_traverse_refs type are read inline, and a child of obj's own type
@@ -264,13 +274,10 @@ static inline bool rc_object_refs_may_be_tracked(void *obj, const rc_type *type)
     RC_ASSERT(type->flags & RC_TYPE_IMMUTABLE_REFS);
     if (RC_LIKELY(type->traverse == rc_traverse_refs)) {
         void *const *slot = obj;
+        if (type->refs == 2) /* a pair, the commonest: no loop */
+            return rc_ref_may_be_tracked(slot[0], type) || rc_ref_may_be_tracked(slot[1], type);
         for (void *const *end = slot + type->refs; slot < end; slot++) {
-            const void *child = *slot;
-            if (!child)
-                continue;
-            const rc_object_head *head = rc_head_of(child);
-            if (head->type == type ? (head->gc_bits & RC_TRACKED) != 0
-                                   : rc_object_may_be_tracked(child))
+            if (rc_ref_may_be_tracked(*slot, type))
                 return true;
         }
         return false;

@@ -386,27 +386,42 @@ void rc_release_visit(void *slot, void *arg)
  * tuple-like object) in descending order if the last child comes off
  * first: both are one stream the hardware prefetcher follows, where the
  * other order jumps at every level (a cache miss per node on a big tree).
- * So the first child's address against obj's picks the order.
- * The references of an rc_traverse_refs type are released inline; any
- * other type's through its traverse (in its visiting order, reversed
- * after if need be). */
-static inline void release_references(const release_parent *parent, void *obj, const rc_type *type)
+ * So the first child's address against obj's picks the order. The
+ * n slots here are an rc_traverse_refs type's, released inline, a pair
+ * with no loop. */
+static inline void release_slots(const release_parent *parent, void **slots, size_t n)
 {
-    rc_object_state *state = &parent->heap->objects;
+    if (n == 2) { /* a pair, the commonest: no loop */
+        size_t first = (uintptr_t)slots[0] > (uintptr_t)parent->obj; /* top-down: slot 1 */
+        release_child_slot(parent, &slots[first]);
+        release_child_slot(parent, &slots[first ^ 1]);
+    } else if (n > 1 && (uintptr_t)slots[0] > (uintptr_t)parent->obj) { /* top-down */
+        for (size_t i = n; i-- > 0;)
+            release_child_slot(parent, &slots[i]);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            release_child_slot(parent, &slots[i]);
+    }
+}
+
+/* The references of an rc_traverse_refs type are released inline; any
+ * other type's through its traverse (in its visiting order, reversed
+ * after if need be, release_slots says why). The parent is made in memory
+ * only for a traverse, which gets its address; inline, its fields stay in
+ * registers (callgrind, binary-trees at depth 14: with the pair's path
+ * above, 9 instructions a node fewer than one parent in memory). */
+static inline void release_references(rc_heap *heap, rc_arena *arena, void *obj,
+                                      const rc_type *type)
+{
+    rc_object_state *state = &heap->objects;
     if (type->traverse == rc_traverse_refs) {
-        void **slots = obj;
-        size_t n = type->refs;
-        if (n > 1 && (uintptr_t)slots[0] > (uintptr_t)obj) { /* top-down: first on top */
-            for (size_t i = n; i-- > 0;)
-                release_child_slot(parent, &slots[i]);
-        } else {
-            for (size_t i = 0; i < n; i++)
-                release_child_slot(parent, &slots[i]);
-        }
+        release_parent inline_parent = {heap, arena, obj};
+        release_slots(&inline_parent, obj, type->refs);
     } else if (type->traverse) {
+        release_parent parent = {heap, arena, obj};
         rc_release_entry *mark = state->release_top;
         const void *spill = state->release_spill;
-        type->traverse(obj, rc_release_visit, (void *)parent);
+        type->traverse(obj, rc_release_visit, &parent);
         if (state->release_top - mark > 1 && (uintptr_t)mark->obj > (uintptr_t)obj)
             reverse_pushed(state, mark, spill);
     }
@@ -421,8 +436,7 @@ static RC_NOINLINE void release_loop(rc_heap *heap)
     while (release_pop(state, &obj, &arena)) {
         rc_object_head *head = rc_head_of(obj);
         const rc_type *type = head->type;
-        release_parent parent = {heap, arena, obj};
-        release_references(&parent, obj, type);
+        release_references(heap, arena, obj, type);
         if (type->destroy)
             type->destroy(obj);
         /* an object with an arena is a pool block's */
