@@ -1,5 +1,6 @@
-/* test_list_append.c: rc_list_append's fast path (the type check read
- * inline, no call) keeps every behaviour of the slow one: the messages for
+/* test_list_append.c: rc_list_append's fast path (inline in the caller,
+ * reclaim/types.h) keeps every behaviour of the slow one, and the
+ * library's function and rc_list_append_slow do the same: the messages for
  * a wrong list or a NULL item, references, a change noted during a sort,
  * and CPython's growth sequence exactly, through a million appends whose
  * item array passes 1 MiB and moves to a mapping of its own (mremap
@@ -45,6 +46,42 @@ static void test_arguments(void)
     CHECK_EQ(rc_list_len(list), 6);
     CHECK_EQ(rc_list_capacity(list), 8);
     CHECK_EQ(rc_refcount(i), 7);
+    rc_decref(list);
+    CHECK_EQ(rc_refcount(i), 1);
+    rc_decref(i);
+}
+
+/* The three ways in: the macro (inline), the library's function (by its
+ * name in parentheses, or by address, as a binding calls it) and
+ * rc_list_append_slow; each checks its arguments, and each appends in
+ * order, with and without room. Each argument is evaluated once. */
+static void test_entry_points(void)
+{
+    int (*by_address)(void *, void *) = &rc_list_append;
+    void *list = rc_list_new(), *i = rc_int_new(1000);
+    CHECK_EQ((rc_list_append)(i, i), RC_EINVAL);
+    CHECK_STR_CONTAINS(rc_last_error(), "rc_list_append: expected a list, got an int");
+    CHECK_EQ(by_address(list, NULL), RC_EINVAL);
+    CHECK_STR_CONTAINS(rc_last_error(), "rc_list_append: item is NULL");
+    CHECK_EQ(rc_list_append_slow(NULL, i), RC_EINVAL);
+    CHECK_STR_CONTAINS(rc_last_error(), "rc_list_append: expected a list, got NULL");
+    size_t list_reads = 0, item_reads = 0;
+    for (int64_t k = 0; k < 30; k++) {
+        void *item = rc_int_new(k);
+        int err = k % 3 == 0   ? rc_list_append(list, item)
+                  : k % 3 == 1 ? (rc_list_append)(list, item)
+                               : rc_list_append_slow(list, item);
+        CHECK_EQ(err, 0);
+    }
+    CHECK_EQ(rc_list_append((list_reads++, list), (item_reads++, i)), 0);
+    CHECK_EQ(list_reads, 1);
+    CHECK_EQ(item_reads, 1);
+    CHECK_EQ(rc_list_len(list), 31);
+    CHECK_EQ(rc_list_capacity(list), 32);
+    for (int64_t k = 0; k < 30; k++)
+        CHECK_EQ(rc_int_value(rc_list_get(list, (size_t)k)), k);
+    CHECK(rc_list_get(list, 30) == i);
+    CHECK_EQ(rc_refcount(i), 2);
     rc_decref(list);
     CHECK_EQ(rc_refcount(i), 1);
     rc_decref(i);
@@ -160,6 +197,7 @@ static void test_growth_fails(void)
 int main(void)
 {
     test_arguments();
+    test_entry_points();
     test_append_during_sort();
     test_growth_to_mapped();
     test_growth_fails();

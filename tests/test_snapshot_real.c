@@ -125,6 +125,42 @@ static void test_lineno_statistics(void)
     rc_trace_stop();
 }
 
+static int line_list_new, line_list_grow;
+
+/* rc_list_append's common case is inline (reclaim/types.h), its growth a
+ * call from there: the item array still belongs to the line that appends
+ * (the macro puts its call on the caller's line), never to the header. */
+static NOINLINE void *grow_a_list(void *item)
+{
+    line_list_new = __LINE__ + 1;
+    void *list = rc_list_new();
+    line_list_grow = __LINE__ + 2;
+    for (int i = 0; i < 5; i++) /* capacities 4, then 8 */
+        rc_list_append(list, item);
+    allocations_done++;
+    return list;
+}
+
+static void test_list_growth_line(void)
+{
+    void *item = rc_int_new(1 << 20); /* untraced: made before tracing */
+    CHECK_EQ(rc_trace_start(1), 0);
+    void *list = grow_a_list(item);
+    rc_snapshot *snap = rc_snapshot_take();
+    size_t n = 0;
+    rc_statistic *stats = rc_snapshot_statistics(snap, RC_TRACE_KEY_LINENO, false, &n);
+    CHECK_EQ(n, 2);
+    check_line(stats, n, line_list_grow, 8 * sizeof(void *), 1);
+    check_line(stats, n, line_list_new, rc_sizeof(list) - 8 * sizeof(void *), 1);
+    for (size_t i = 0; stats && i < n; i++)
+        CHECK_STR_EQ(stats[i].traceback.frames[0].function, "grow_a_list");
+    rc_statistics_free(stats);
+    rc_snapshot_free(snap);
+    rc_decref(list);
+    rc_decref(item);
+    rc_trace_stop();
+}
+
 /* With 8 frames, the second frame of the small blocks is allocate_all's
  * call, and cumulative statistics count the caller's line too. */
 static NOINLINE void test_tracebacks(void)
@@ -271,6 +307,7 @@ int main(void)
     rc_heap_use(heap);
     test_tracing_off();
     test_lineno_statistics();
+    test_list_growth_line();
     test_tracebacks();
     test_compare();
     test_dump_load();

@@ -149,8 +149,55 @@ RC_API bool rc_is_tuple(const void *obj);
  * list_resize: after appends 0, 4, 8, 16, 24, 32, 40, 52, 64, 76, ... */
 RC_API void *rc_list_new(void);
 RC_API bool rc_is_list(const void *obj);
-/* 0, RC_EINVAL (not a list, item NULL) or RC_ENOMEM. Items are increfed. */
+/* 0, RC_EINVAL (not a list, item NULL) or RC_ENOMEM. Items are increfed.
+ * The common case, a live list with room, is taken inline by the macro
+ * below; the name in parentheses, (rc_list_append)(list, item), or its
+ * address calls the library's function, which does the same. */
 RC_API int rc_list_append(void *list, void *item);
+/* rc_list_append out of line, every case: the inline path calls it for
+ * whatever it does not take itself (an argument to check, a full list). */
+RC_API int rc_list_append_slow(void *list, void *item);
+
+/* The first fields of every list's body, which rc_list_append's inline
+ * path reads and writes: part of the ABI, for that path only (anything
+ * else goes through the functions; the list holds more after them). */
+typedef struct rc_list_fields {
+    size_t len;   /* items */
+    size_t cap;   /* room in items; 0 while rc_list_sort runs */
+    void **items; /* the list's references */
+} rc_list_fields;
+
+/* rc_list_append's common case: true if item was appended to list, a live
+ * list with room; false, having done nothing, for anything else. A sort
+ * needs no test here, since it leaves the list with no room. */
+static inline bool rc_list_append_fast(void *list, void *item)
+{
+    if (!list || !item)
+        return false;
+    const rc_object_head *head = rc_head_of(list);
+    if (head->refcnt == 0 || head->type != &rc_list_type)
+        return false;
+    rc_list_fields *fields = (rc_list_fields *)list;
+    size_t n = fields->len;
+    if (n >= fields->cap)
+        return false;
+    fields->items[n] = rc_incref(item);
+    fields->len = n + 1;
+    return true;
+}
+
+/* An append with room costs no call: most of an out-of-line append's time
+ * (docs/types.md). A macro, not an inline function, so that the call to
+ * rc_list_append_slow, which grows the item array, lies on the caller's
+ * line in the debug information: the tracer attributes the array to the
+ * line that appends, not to this header. */
+#if defined(__GNUC__) || defined(__clang__)
+#define rc_list_append(list, item)                                                                 \
+    __extension__({                                                                                \
+        void *rc_list_ = (list), *rc_item_ = (item);                                               \
+        rc_list_append_fast(rc_list_, rc_item_) ? 0 : rc_list_append_slow(rc_list_, rc_item_);     \
+    })
+#endif
 /* Inserts before index i; i >= length appends (as list.insert does). */
 RC_API int rc_list_insert(void *list, size_t i, void *item);
 RC_API size_t rc_list_len(const void *list);

@@ -99,9 +99,15 @@ static int list_item_ok(void *list, const void *item, const char *fn)
     return 0;
 }
 
-/* rc_list_append when the fast path cannot: an argument to check, or a
- * full block (an empty one while a sort runs). */
-static RC_NOINLINE int list_append_slow(void *obj, void *item)
+_Static_assert(offsetof(rc_list_body, len) == offsetof(rc_list_fields, len) &&
+                   offsetof(rc_list_body, cap) == offsetof(rc_list_fields, cap) &&
+                   offsetof(rc_list_body, items) == offsetof(rc_list_fields, items),
+               "a list's body starts with the fields rc_list_append's inline path uses");
+
+/* Every case of rc_list_append; the inline path (reclaim/types.h) calls
+ * it for those it does not take: an argument to check, a full block (an
+ * empty one while a sort runs). */
+int rc_list_append_slow(void *obj, void *item)
 {
     int err = list_item_ok(obj, item, "rc_list_append");
     if (err)
@@ -116,22 +122,11 @@ static RC_NOINLINE int list_append_slow(void *obj, void *item)
     return 0;
 }
 
-/* The fast path, a leaf with no call: a list (its header read inline), an
- * item, room in the block. A sort needs no test here: it empties the list
- * (cap 0), so the first change made while it runs takes the slow path, and
- * the sort finds the list no longer empty when it ends (list_sort.c). */
-int rc_list_append(void *obj, void *item)
+/* The library's copy of the inline path, for a call by address or by the
+ * name in parentheses. */
+int(rc_list_append)(void *obj, void *item)
 {
-    if (RC_LIKELY(obj && item && rc_types_type_of(obj) == &rc_list_type)) {
-        rc_list_body *list = obj;
-        size_t n = list->len;
-        if (RC_LIKELY(n < list->cap)) {
-            list->items[n] = rc_incref(item);
-            list->len = n + 1;
-            return 0;
-        }
-    }
-    return list_append_slow(obj, item);
+    return rc_list_append_fast(obj, item) ? 0 : rc_list_append_slow(obj, item);
 }
 
 int rc_list_insert(void *obj, size_t i, void *item)
