@@ -6,6 +6,7 @@
 #include "check.h"
 #include "stats_text.h"
 
+#include "alloc/arena_map.h"
 #include "alloc/large.h"
 
 #include <reclaim.h>
@@ -182,21 +183,35 @@ static void test_struct_size(rc_heap *heap)
 /* 512-byte blocks an arena holds. */
 enum { PER_ARENA = RC_POOLS_PER_ARENA * (RC_POOL_SIZE / 512) };
 
+/* Fills `arenas` arenas with 512-byte blocks, into blocks[], and frees
+ * them again. */
+static void alloc_arenas(void **blocks, size_t arenas)
+{
+    for (size_t i = 0; i < arenas * PER_ARENA; i++) {
+        blocks[i] = rc_malloc(500);
+        CHECK(blocks[i] != NULL);
+    }
+}
+
+static void free_arenas(void **blocks, size_t arenas)
+{
+    for (size_t i = 0; i < arenas * PER_ARENA; i++)
+        rc_free(blocks[i]);
+}
+
 /* Many arenas: highwater, freeing down to the kept spares, and the spares
  * used again before any new arena is mapped. */
 static void test_arenas(rc_heap *heap)
 {
     enum { ARENAS = RC_EMPTY_ARENAS_KEPT + 3, N = ARENAS * PER_ARENA };
     static void *blocks[N]; /* 512-byte blocks */
-    for (int i = 0; i < N; i++)
-        blocks[i] = rc_malloc(500);
+    alloc_arenas(blocks, ARENAS);
     rc_alloc_stats s = stats_of(heap);
     CHECK_EQ(s.arenas_current, ARENAS);
     CHECK_EQ(s.classes[31].blocks_used, N);
     CHECK_EQ(s.classes[31].blocks_free, 0);
     CHECK_EQ(s.pools_empty, 0);
-    for (int i = 0; i < N; i++)
-        rc_free(blocks[i]);
+    free_arenas(blocks, ARENAS);
     s = stats_of(heap);
     CHECK_EQ(s.arenas_current, RC_EMPTY_ARENAS_KEPT);
     CHECK_EQ(s.arenas_highwater, ARENAS);
@@ -204,30 +219,13 @@ static void test_arenas(rc_heap *heap)
     CHECK_EQ(s.arenas_allocated, ARENAS);
     CHECK_EQ(s.bytes_mapped, RC_EMPTY_ARENAS_KEPT * RC_ARENA_SIZE);
     CHECK(rc_alloc_validate(heap));
-    for (size_t i = 0; i < RC_EMPTY_ARENAS_KEPT * PER_ARENA; i++)
-        blocks[i] = rc_malloc(500);
+    alloc_arenas(blocks, RC_EMPTY_ARENAS_KEPT);
     s = stats_of(heap);
     CHECK_EQ(s.arenas_allocated, ARENAS); /* the spares, no new mapping */
     CHECK_EQ(s.arenas_current, RC_EMPTY_ARENAS_KEPT);
     CHECK_EQ(s.pools_empty, 0);
-    for (size_t i = 0; i < RC_EMPTY_ARENAS_KEPT * PER_ARENA; i++)
-        rc_free(blocks[i]);
+    free_arenas(blocks, RC_EMPTY_ARENAS_KEPT);
     CHECK(rc_alloc_validate(heap));
-}
-
-static void *alloc_arenas(void **blocks, size_t arenas)
-{
-    for (size_t i = 0; i < arenas * PER_ARENA; i++) {
-        blocks[i] = rc_malloc(500);
-        CHECK(blocks[i] != NULL);
-    }
-    return blocks;
-}
-
-static void free_arenas(void **blocks, size_t arenas)
-{
-    for (size_t i = 0; i < arenas * PER_ARENA; i++)
-        rc_free(blocks[i]);
 }
 
 /* The spares kept follow the arenas in use: 8, one more for every arena
@@ -252,6 +250,10 @@ static void test_spares_follow_the_heap(void)
     CHECK_EQ(heap->alloc.arenas_empty, 18);
     CHECK_EQ(s.arenas_current, 28);
     CHECK_EQ(s.arenas_freed, 12);
+    /* the oldest spares went: the first 12 temporary arenas to empty are
+     * unmapped, the last 18 kept */
+    for (size_t a = 0; a < TEMP; a++)
+        CHECK_EQ(rc_arena_map_get(temp[a * PER_ARENA]) != NULL, a >= 12);
     CHECK(rc_alloc_validate(heap));
     alloc_arenas(temp, 18); /* the spares, no new mapping */
     s = stats_of(heap);
