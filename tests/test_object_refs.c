@@ -180,6 +180,122 @@ static void test_release_order(void)
     }
 }
 
+/* A pair without destroy: its release holds its last plain dying child
+ * for the loop instead of pushing it (release.c), which must not change
+ * the order. */
+static const rc_type bare_pair_type = {
+    .name = "BarePair",
+    .size = sizeof(Pair),
+    .traverse = rc_traverse_refs,
+    .refs = 2,
+    .flags = RC_TYPE_IMMUTABLE_REFS,
+};
+
+enum child_kind { PLAIN, TRACKED, FINALIZED, LARGE, KINDS };
+
+/* A child whose destroy logs value, dying through the path kind names:
+ * plain (untracked pool block), tracked (a Node), with a finalizer, or in
+ * a large block. */
+static void *child_new(enum child_kind kind, long value)
+{
+    if (kind == PLAIN || kind == LARGE) {
+        Pair *p = kind == PLAIN ? rc_new(&frozen_pair_type) : rc_new_var(&frozen_pair_type, 4096);
+        CHECK(p != NULL);
+        p->value = value;
+        return p;
+    }
+    Node *n = rc_new(kind == TRACKED ? &node_type : &fin_node_type);
+    CHECK(n != NULL);
+    n->value = value;
+    return n;
+}
+
+/* Every pair of kinds, built both ways: the children are destroyed in
+ * the order of expect_order, whichever path each death takes, and each
+ * finalizer runs once. */
+static void test_held_child_order(void)
+{
+    for (int bottom_up = 0; bottom_up < 2; bottom_up++) {
+        for (int kx = 0; kx < KINDS; kx++) {
+            for (int ky = 0; ky < KINDS; ky++) {
+                counters_reset();
+                Pair *parent = bottom_up ? NULL : pair_new(&bare_pair_type, 1, NULL, NULL);
+                void *x = child_new(kx, 2), *y = child_new(ky, 3);
+                if (bottom_up)
+                    parent = pair_new(&bare_pair_type, 1, NULL, NULL);
+                parent->first = x;
+                parent->second = y;
+                rc_decref(parent);
+                CHECK_EQ(node_log_len, 2);
+                bool x_first = (uintptr_t)x > (uintptr_t)parent;
+                CHECK_EQ(node_log[0], x_first ? 2 : 3);
+                CHECK_EQ(node_log[1], x_first ? 3 : 2);
+                CHECK_EQ(node_finalized, (size_t)(kx == FINALIZED) + (ky == FINALIZED));
+            }
+        }
+    }
+}
+
+/* Two levels of bare pairs over logged leaves, built bottom-up: the
+ * grandchildren go last first, the second subtree before the first, as a
+ * stack of every dying child gives. */
+static void test_held_child_subtrees(void)
+{
+    counters_reset();
+    Pair *a1 = pair_new(&frozen_pair_type, 1, NULL, NULL);
+    Pair *a2 = pair_new(&frozen_pair_type, 2, NULL, NULL);
+    Pair *a = pair_new(&bare_pair_type, 0, a1, a2);
+    Pair *b1 = pair_new(&frozen_pair_type, 3, NULL, NULL);
+    Pair *b2 = pair_new(&frozen_pair_type, 4, NULL, NULL);
+    Pair *b = pair_new(&bare_pair_type, 0, b1, b2);
+    rc_decref(pair_new(&bare_pair_type, 0, a, b));
+    CHECK_EQ(node_log_len, 4);
+    CHECK_EQ(node_log[0], 4);
+    CHECK_EQ(node_log[1], 3);
+    CHECK_EQ(node_log[2], 2);
+    CHECK_EQ(node_log[3], 1);
+}
+
+/* A pair whose destroy drops one more reference, kept outside its refs
+ * (in value's place): what that frees is released before the children the
+ * pair freed, as a stack of every death gives. */
+typedef struct OwnerPair {
+    void *refs[2];
+    void *extra;
+} OwnerPair;
+
+static void owner_destroy(void *self)
+{
+    OwnerPair *p = self;
+    rc_decref(p->extra);
+}
+
+static const rc_type owner_pair_type = {
+    .name = "OwnerPair",
+    .size = sizeof(OwnerPair),
+    .traverse = rc_traverse_refs,
+    .refs = 2,
+    .destroy = owner_destroy,
+};
+
+static void test_destroy_frees_after_children(void)
+{
+    counters_reset();
+    Pair *a = pair_new(&frozen_pair_type, 2, NULL, NULL);
+    Pair *b = pair_new(&frozen_pair_type, 3, NULL, NULL);
+    Pair *extra = pair_new(&frozen_pair_type, 4, NULL, NULL);
+    OwnerPair *owner = rc_new(&owner_pair_type);
+    CHECK(owner != NULL);
+    owner->refs[0] = a;
+    owner->refs[1] = b;
+    owner->extra = extra;
+    rc_decref(owner);
+    CHECK_EQ(node_log_len, 3);
+    CHECK_EQ(node_log[0], 4);
+    CHECK_EQ(node_log[1], 3);
+    CHECK_EQ(node_log[2], 2);
+}
+
 /* A child still referenced elsewhere loses one reference; the parent's
  * death goes past a NULL slot and an immortal child. */
 static void test_release_counts(void)
@@ -388,6 +504,9 @@ int main(void)
 {
     test_refs_must_fit();
     test_release_order();
+    test_held_child_order();
+    test_held_child_subtrees();
+    test_destroy_frees_after_children();
     test_release_counts();
     test_collector_sees_refs();
     test_immutable_pairs_settled();
