@@ -9,7 +9,9 @@
  * "bintree_traverse", the same nodes with the program's own traverse; and
  * "bintree_mutable", nodes made first and filled after, which stay
  * tracked for life.
- * Usage: bintree_reclaim [max depth (20)] [repetitions (3)]
+ * Usage: bintree_reclaim [max depth (20)] [repetitions (3)] [kinds (3)]
+ * kinds: 3 runs all three, 1 the tuple-like nodes ("bintree") only, as
+ * run.sh's paired rounds do.
  */
 #include "bench_util.h"
 #include "tree_reclaim.h"
@@ -17,7 +19,9 @@
 int main(int argc, char **argv)
 {
     bintree_measure(&reclaim_tree_ops, "bintree", argc, argv);
-    bintree_measure(&reclaim_traverse_tree_ops, "bintree_traverse", argc, argv);
-    bintree_measure(&reclaim_mutable_tree_ops, "bintree_mutable", argc, argv);
+    if (bench_arg(argc, argv, 3, 3) > 1) {
+        bintree_measure(&reclaim_traverse_tree_ops, "bintree_traverse", argc, argv);
+        bintree_measure(&reclaim_mutable_tree_ops, "bintree_mutable", argc, argv);
+    }
     return 0;
 }
