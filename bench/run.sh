@@ -13,7 +13,7 @@
 #
 # The targets closest to their limits are judged on paired rounds, each
 # running reclaim's program and the peer's back to back (see "paired rounds"
-# below): BENCH_ROUNDS of them, 7 by default.
+# below): BENCH_ROUNDS of them, 15 by default.
 #
 # BENCH_QUICK=1 scales every workload down (a smoke test, not a measurement).
 set -uo pipefail
@@ -169,7 +169,7 @@ fi
 # back to back, reclaim first in odd rounds and second in even ones, and
 # takes the ratio of the two figures. The verdict reads the median of the
 # rounds' ratios; the table beside it still shows the single run's.
-rounds=${BENCH_ROUNDS:-7}
+rounds=${BENCH_ROUNDS:-15}
 [[ ${BENCH_QUICK:-0} == 1 ]] && rounds=${BENCH_ROUNDS:-3}
 
 # figure IMPL WORKLOAD COMMAND..: the WORKLOAD figure the command printed for
