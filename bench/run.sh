@@ -186,7 +186,7 @@ figure() {
 # PEER_WORKLOAD). Records "paired_NAME PEER <median> ratio <lowest>
 # <highest>" and "paired_NAME_rounds PEER <each round's ratio, by commas>".
 paired() {
-  local name=$1 workload=$2 peer=$3 peer_workload=$4 round mine theirs ratios=()
+  local name=$1 workload=$2 peer=$3 peer_workload=$4 round mine theirs r ratios=()
   echo "bench: paired rounds: $name, reclaim against $peer, $rounds rounds" >&2
   for ((round = 1; round <= rounds; round++)); do
     if ((round % 2)); then
@@ -201,11 +201,12 @@ paired() {
       failed=1
       return
     fi
-    if [[ -z $theirs ]]; then
-      echo "bench: paired $name: $peer gave no $peer_workload figure; skipped" >&2
+    r=$(exact_ratio "$mine" "$theirs")
+    if [[ -z $r ]]; then
+      echo "bench: paired $name: $peer gave no usable $peer_workload figure (${theirs:-none}); skipped" >&2
       return
     fi
-    ratios+=("$(exact_ratio "$mine" "$theirs")")
+    ratios+=("$r")
   done
   printf '%s\n' "${ratios[@]}" | sort -g | awk -v n="paired_$name" -v p="$peer" '
     {r[NR] = $1}
