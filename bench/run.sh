@@ -11,9 +11,10 @@
 # show as "-". The exit status is 1 only if a reclaim program failed (a
 # crash or a wrong count); a MISS is a finding, not a failure.
 #
-# The targets closest to their limits are judged on paired rounds, each
-# running reclaim's program and the peer's back to back (see "paired rounds"
-# below): BENCH_ROUNDS of them, 15 by default.
+# Every target that sets reclaim against a peer is judged on paired rounds,
+# each running reclaim's program and the peers' back to back (see "paired
+# rounds" below): BENCH_ROUNDS of them, 15 by default. The tables show the
+# single run's figures.
 #
 # BENCH_QUICK=1 scales every workload down (a smoke test, not a measurement).
 set -uo pipefail
@@ -163,75 +164,121 @@ fi
 # Each figure above is one program's median, and the programs ran one after
 # the other: a ratio of two of them compares moments minutes apart, and on a
 # shared host the other tenants' load moves in between (docs/benchmarks.md,
-# "Paired rounds"). The targets whose margin is within that noise (churn and
-# binary-trees against mimalloc, list append against CPython) are judged on
-# paired rounds instead: each round runs reclaim's program and the peer's
-# back to back, reclaim first in odd rounds and second in even ones, and
-# takes the ratio of the two figures. The verdict reads the median of the
-# rounds' ratios; the table beside it still shows the single run's.
+# "Paired rounds"). So every target that sets reclaim against a peer is
+# judged on paired rounds: each round runs reclaim's program and each
+# peer's once, reclaim first in odd rounds and last in even ones, and takes
+# the ratio of reclaim's figure to each peer's. The verdict reads the median
+# of the rounds' ratios; the tables still show the single run's figures.
 rounds=${BENCH_ROUNDS:-15}
 [[ ${BENCH_QUICK:-0} == 1 ]] && rounds=${BENCH_ROUNDS:-3}
 
-# figure IMPL WORKLOAD COMMAND..: the WORKLOAD figure the command printed for
-# IMPL; nothing if it failed or ran on another malloc.
-figure() {
-  local impl=$1 workload=$2
-  shift 2
-  timeout "$limit" "$@" 2>/dev/null |
-    awk -v w="$workload" -v i="$impl" '$1 == "RESULT" && $2 == w && $3 == i {print $4; exit}'
+# results_of FUNCTION: the RESULT lines the function's program printed.
+results_of() {
+  "$1" 2>/dev/null | awk '$1 == "RESULT"'
 }
 
-# paired NAME WORKLOAD PEER PEER_WORKLOAD: $rounds rounds of the commands in
-# the arrays mine_cmd (reclaim's WORKLOAD) and peer_cmd (PEER's
-# PEER_WORKLOAD). Records "paired_NAME PEER <median> ratio <lowest>
-# <highest>" and "paired_NAME_rounds PEER <each round's ratio, by commas>".
-paired() {
-  local name=$1 workload=$2 peer=$3 peer_workload=$4 round mine theirs r ratios=()
-  echo "bench: paired rounds: $name, reclaim against $peer, $rounds rounds" >&2
-  for ((round = 1; round <= rounds; round++)); do
-    if ((round % 2)); then
-      mine=$(figure reclaim "$workload" "${mine_cmd[@]}")
-      theirs=$(figure "$peer" "$peer_workload" "${peer_cmd[@]}")
-    else
-      theirs=$(figure "$peer" "$peer_workload" "${peer_cmd[@]}")
-      mine=$(figure reclaim "$workload" "${mine_cmd[@]}")
-    fi
-    if [[ -z $mine ]]; then
-      echo "bench: paired $name: ${mine_cmd[*]} gave no $workload figure" >&2
-      failed=1
-      return
-    fi
-    r=$(exact_ratio "$mine" "$theirs")
-    if [[ -z $r ]]; then
-      echo "bench: paired $name: $peer gave no usable $peer_workload figure (${theirs:-none}); skipped" >&2
-      return
-    fi
-    ratios+=("$r")
-  done
-  printf '%s\n' "${ratios[@]}" | sort -g | awk -v n="paired_$name" -v p="$peer" '
+# pick LINES WORKLOAD IMPL: IMPL's WORKLOAD figure in LINES, if any.
+pick() {
+  awk -v w="$2" -v i="$3" '$2 == w && $3 == i {print $4; exit}' <<<"$1"
+}
+
+# record_paired WORKLOAD PEER RATIO..: "paired_WORKLOAD PEER <median> ratio
+# <lowest> <highest> <rounds>" and "paired_WORKLOAD_rounds PEER <each ratio,
+# by commas> ratios" in the results.
+record_paired() {
+  local workload=$1 peer=$2
+  shift 2
+  printf '%s\n' "$@" | sort -g | awk -v n="paired_$workload" -v p="$peer" '
     {r[NR] = $1}
     END {
       m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
-      printf "%s %s %.9g ratio %.9g %.9g\n", n, p, m, r[1], r[NR]
+      printf "%s %s %.9g ratio %.9g %.9g %d\n", n, p, m, r[1], r[NR], NR
     }' >>"$results"
-  echo "paired_${name}_rounds $peer $(printf '%.2f,' "${ratios[@]}" | sed 's/,$//') ratios" >>"$results"
+  echo "paired_${workload}_rounds $peer $(printf '%.2f,' "$@" | sed 's/,$//') ratios" >>"$results"
 }
 
-if [[ -n $mimalloc_so ]]; then
-  peer_cmd=(env "LD_PRELOAD=$mimalloc_so" "$bin/churn_malloc" "${churn_args[@]}")
-  mine_cmd=("$bin/churn_reclaim" "${churn_args[@]}")
-  paired churn churn mimalloc churn
-  mine_cmd=("$bin/churn_reclaim_shared" "${churn_args[@]}")
-  paired churn_shared churn_shared mimalloc churn
-  peer_cmd=(env "LD_PRELOAD=$mimalloc_so" "$bin/bintree_malloc" "${bintree_args[0]:-20}" 1 1)
-  mine_cmd=("$bin/bintree_reclaim" "${bintree_args[0]:-20}" 1 1)
-  paired bintree bintree mimalloc bintree
-fi
-if [[ -n $python ]]; then
-  peer_cmd=("$python" "$here/list_cpython.py" "${list_args[@]}")
-  mine_cmd=("$bin/list_reclaim" "${list_args[@]}")
-  paired list_append list_append cpython list_append
-fi
+# paired PEER.. -- PAIR..: $rounds rounds of the function mine (reclaim's
+# program) and, for each PEER, the function peer_PEER. A PAIR is
+# MINE[=THEIRS]: reclaim's MINE figure against each peer's THEIRS (MINE if
+# not given); a peer that prints no THEIRS figure is left out of the pair.
+paired() {
+  local peers=() pairs=() round impl pair workload mine theirs r key
+  local -A out=() ratios=()
+  while [[ $1 != -- ]]; do
+    peers+=("$1")
+    shift
+  done
+  shift
+  pairs=("$@")
+  echo "bench: paired rounds: ${pairs[*]} against ${peers[*]}, $rounds rounds" >&2
+  for ((round = 1; round <= rounds; round++)); do
+    ((round % 2)) && out[reclaim]=$(results_of mine)
+    for impl in "${peers[@]}"; do
+      out[$impl]=$(results_of "peer_$impl")
+    done
+    ((round % 2)) || out[reclaim]=$(results_of mine)
+    for pair in "${pairs[@]}"; do
+      workload=${pair%%=*}
+      mine=$(pick "${out[reclaim]}" "$workload" reclaim)
+      if [[ -z $mine ]]; then
+        echo "bench: paired rounds: reclaim gave no $workload figure" >&2
+        failed=1
+        return
+      fi
+      for impl in "${peers[@]}"; do
+        theirs=$(pick "${out[$impl]}" "${pair#*=}" "$impl")
+        r=$(exact_ratio "$mine" "$theirs")
+        [[ -n $r ]] && ratios["$workload $impl"]+="$r "
+      done
+    done
+  done
+  for key in "${!ratios[@]}"; do
+    # shellcheck disable=SC2086 # the key is "WORKLOAD PEER", the ratios a list
+    record_paired $key ${ratios[$key]}
+  done
+}
+
+# The peers each group can run: those found (as in the single run).
+malloc_peers=(glibc)
+[[ -n $mimalloc_so ]] && malloc_peers+=(mimalloc)
+python_peer=()
+[[ -n $python ]] && python_peer=(cpython)
+boehm_peer=()
+[[ -x $bin/bintree_boehm ]] && boehm_peer=(boehm)
+
+peer_mimalloc() { LD_PRELOAD=$mimalloc_so "${malloc_cmd[@]}"; }
+peer_glibc() { "${malloc_cmd[@]}"; }
+
+malloc_cmd=(timeout "$limit" "$bin/churn_malloc" "${churn_args[@]}")
+mine() { timeout "$limit" "$bin/churn_reclaim" "${churn_args[@]}"; }
+[[ -n $mimalloc_so ]] && paired mimalloc -- churn
+mine() { timeout "$limit" "$bin/churn_reclaim_shared" "${churn_args[@]}"; }
+[[ -n $mimalloc_so ]] && paired mimalloc -- churn_shared=churn
+
+depth=${bintree_args[0]:-20}
+malloc_cmd=(timeout "$limit" "$bin/bintree_malloc" "$depth" 1 1)
+mine() { timeout "$limit" "$bin/bintree_reclaim" "$depth" 1 1; }
+peer_boehm() { timeout "$limit" "$bin/bintree_boehm" "$depth" 1; }
+peer_cpython() { timeout "$limit" "$python" "$here/bintree.py" "${py_bintree_args[0]}" 1; }
+paired "${malloc_peers[@]}" "${boehm_peer[@]}" "${python_peer[@]}" -- bintree
+
+mine() { timeout "$limit" "$bin/gc_reclaim" "${gc_args[@]}"; }
+peer_boehm() { timeout "$limit" "$bin/gc_boehm" "${gc_args[@]}"; }
+peer_cpython() { timeout "$limit" "$python" "$here/gc_cpython.py" "${gc_args[@]}"; }
+gc_peers=("${python_peer[@]}")
+[[ -x $bin/gc_boehm ]] && gc_peers+=(boehm)
+paired "${gc_peers[@]}" -- gc_pairs gc_rings gc_live
+
+mine() { timeout "$limit" "$bin/dict_reclaim" "${dict_args[@]}"; }
+peer_glib() { timeout "$limit" "$bin/dict_glib" "${dict_args[@]}"; }
+peer_cpython() { timeout "$limit" "$python" "$here/dict_cpython.py" "${dict_args[@]}"; }
+dict_peers=("${python_peer[@]}")
+[[ -x $bin/dict_glib ]] && dict_peers+=(glib)
+paired "${dict_peers[@]}" -- dict_int_set dict_int_get dict_str_set dict_str_get
+
+mine() { timeout "$limit" "$bin/list_reclaim" "${list_args[@]}"; }
+peer_cpython() { timeout "$limit" "$python" "$here/list_cpython.py" "${list_args[@]}"; }
+[[ -n $python ]] && paired cpython -- list_append
 
 # ---- reporting ------------------------------------------------------------------
 # table WORKLOAD TITLE IMPL..: each figure; reclaim's line carries its ratios.
@@ -270,15 +317,6 @@ verdict() {
   printf '  target: %-52s %s\n' "$1" "$word"
 }
 
-# target WORKLOAD PEER OP LIMIT TEXT: reclaim/PEER OP LIMIT (OP: <= or <);
-# PEER's figure is that of $peer_workload if set, as in table.
-target() {
-  local mine theirs r
-  mine=$(value "$1" reclaim) theirs=$(value "${peer_workload:-$1}" "$2")
-  r=$(ratio "$mine" "$theirs")
-  verdict "$5 (${r:--}x)" "$(compare "$(exact_ratio "$mine" "$theirs")" "$3" "$4")"
-}
-
 # limit WORKLOAD LIMIT TEXT [DECIMALS]: reclaim's figure <= LIMIT, the figure
 # rounded to DECIMALS first if given (a limit stated to that precision).
 limit() {
@@ -292,11 +330,11 @@ limit() {
 # paired_target NAME PEER OP LIMIT TEXT: the median of NAME's paired rounds
 # against PEER, OP LIMIT; the rounds' range and each ratio shown.
 paired_target() {
-  local median lowest highest each
-  read -r _ _ median _ lowest highest < <(awk -v w="paired_$1" -v i="$2" \
+  local median lowest highest count each
+  read -r _ _ median _ lowest highest count < <(awk -v w="paired_$1" -v i="$2" \
     '$1 == w && $2 == i {print; exit}' "$results")
   each=$(value "paired_$1_rounds" "$2")
-  verdict "$5 (median $(ratio "${median:-}" 1 || echo -)x of ${rounds} paired rounds)" \
+  verdict "$5 (median $(ratio "${median:-}" 1 || echo -)x of ${count:-0} paired rounds)" \
     "$(compare "${median:-}" "$3" "$4")"
   [[ -n $each ]] && printf '    rounds, reclaim/%s: %s (%s-%s)\n' "$2" "${each//,/ }" \
     "$(ratio "$lowest" 1)" "$(ratio "$highest" 1)"
@@ -327,9 +365,9 @@ paired_target churn_shared mimalloc "<=" 1 "churn through libreclaim.so no slowe
 table bintree "binary-trees depth ${bintree_args[0]:-20} (CPython ${py_bintree_args[0]}): per node" \
   glibc mimalloc jemalloc boehm cpython
 paired_target bintree mimalloc "<=" 1.5 "bintree within 1.5x of mimalloc"
-target bintree glibc "<" 1 "bintree faster than glibc"
-target bintree boehm "<" 1 "bintree faster than Boehm GC"
-target bintree cpython "<" 1 "bintree faster than CPython"
+paired_target bintree glibc "<" 1 "bintree faster than glibc"
+paired_target bintree boehm "<" 1 "bintree faster than Boehm GC"
+paired_target bintree cpython "<" 1 "bintree faster than CPython"
 peer_workload=bintree_padded table bintree \
   "binary-trees, the malloc peers' nodes padded to 32 bytes (reclaim's footprint per node): per node" \
   glibc mimalloc jemalloc
@@ -341,12 +379,12 @@ peer_workload=bintree table bintree_mutable \
   glibc mimalloc boehm
 
 table gc_pairs "full collection of 500,000 garbage pairs: per object" cpython
-target gc_pairs cpython "<=" 0.2 "pairs at most 1/5 of CPython"
+paired_target gc_pairs cpython "<=" 0.2 "pairs at most 1/5 of CPython"
 table gc_rings "full collection of 10,000 garbage rings of 100: per object" cpython
-target gc_rings cpython "<=" 0.2 "rings at most 1/5 of CPython"
+paired_target gc_rings cpython "<=" 0.2 "rings at most 1/5 of CPython"
 table gc_live "full collection of 1,000,000 live objects: per object" cpython boehm
-target gc_live cpython "<=" 0.2 "live at most 1/5 of CPython"
-target gc_live boehm "<=" 1 "live no slower than Boehm's full mark"
+paired_target gc_live cpython "<=" 0.2 "live at most 1/5 of CPython"
+paired_target gc_live boehm "<=" 1 "live no slower than Boehm's full mark"
 
 table memory_rss "long-lived 4M-node tree: resident bytes per node" glibc mimalloc jemalloc boehm cpython
 table memory_anon "long-lived 4M-node tree: anonymous resident bytes per node (heap pages only)" \
@@ -359,8 +397,8 @@ dict_n=${dict_args[0]:-1000000}
 for kind in int str; do
   for op in set get; do
     table dict_${kind}_$op "dict $op, $dict_n $kind keys (GLib: GHashTable): per op" glib cpython
-    target dict_${kind}_$op glib "<" 1 "$kind $op faster than GHashTable"
-    target dict_${kind}_$op cpython "<=" 0.2 "$kind $op at least 5x faster than CPython"
+    paired_target dict_${kind}_$op glib "<" 1 "$kind $op faster than GHashTable"
+    paired_target dict_${kind}_$op cpython "<=" 0.2 "$kind $op at least 5x faster than CPython"
   done
 done
 table list_append "list append of ${list_args[0]:-10000000} items: per op" cpython
