@@ -197,10 +197,11 @@ record_paired() {
   echo "paired_${workload}_rounds $peer $(printf '%.2f,' "$@" | sed 's/,$//') ratios" >>"$results"
 }
 
-# paired PEER.. -- PAIR..: $rounds rounds of the function mine (reclaim's
-# program) and, for each PEER, the function peer_PEER. A PAIR is
-# MINE[=THEIRS]: reclaim's MINE figure against each peer's THEIRS (MINE if
-# not given); a peer that prints no THEIRS figure is left out of the pair.
+# paired PEER.. -- PAIR..: $rounds rounds of the function reclaim_program
+# (reclaim's program) and, for each PEER, the function peer_PEER. A PAIR
+# is MINE[=THEIRS]: reclaim's MINE figure against each peer's THEIRS (MINE
+# if not given); a peer that prints no THEIRS figure is left out of the
+# pair.
 paired() {
   local peers=() pairs=() round impl pair workload mine theirs r key
   local -A out=() ratios=()
@@ -212,11 +213,11 @@ paired() {
   pairs=("$@")
   echo "bench: paired rounds: ${pairs[*]} against ${peers[*]}, $rounds rounds" >&2
   for ((round = 1; round <= rounds; round++)); do
-    ((round % 2)) && out[reclaim]=$(results_of mine)
+    ((round % 2)) && out[reclaim]=$(results_of reclaim_program)
     for impl in "${peers[@]}"; do
       out[$impl]=$(results_of "peer_$impl")
     done
-    ((round % 2)) || out[reclaim]=$(results_of mine)
+    ((round % 2)) || out[reclaim]=$(results_of reclaim_program)
     for pair in "${pairs[@]}"; do
       workload=${pair%%=*}
       mine=$(pick "${out[reclaim]}" "$workload" reclaim)
@@ -250,33 +251,33 @@ peer_mimalloc() { LD_PRELOAD=$mimalloc_so "${malloc_cmd[@]}"; }
 peer_glibc() { "${malloc_cmd[@]}"; }
 
 malloc_cmd=(timeout "$limit" "$bin/churn_malloc" "${churn_args[@]}")
-mine() { timeout "$limit" "$bin/churn_reclaim" "${churn_args[@]}"; }
+reclaim_program() { timeout "$limit" "$bin/churn_reclaim" "${churn_args[@]}"; }
 [[ -n $mimalloc_so ]] && paired mimalloc -- churn
-mine() { timeout "$limit" "$bin/churn_reclaim_shared" "${churn_args[@]}"; }
+reclaim_program() { timeout "$limit" "$bin/churn_reclaim_shared" "${churn_args[@]}"; }
 [[ -n $mimalloc_so ]] && paired mimalloc -- churn_shared=churn
 
 depth=${bintree_args[0]:-20}
 malloc_cmd=(timeout "$limit" "$bin/bintree_malloc" "$depth" 1 1)
-mine() { timeout "$limit" "$bin/bintree_reclaim" "$depth" 1 1; }
+reclaim_program() { timeout "$limit" "$bin/bintree_reclaim" "$depth" 1 1; }
 peer_boehm() { timeout "$limit" "$bin/bintree_boehm" "$depth" 1; }
 peer_cpython() { timeout "$limit" "$python" "$here/bintree.py" "${py_bintree_args[0]}" 1; }
 paired "${malloc_peers[@]}" "${boehm_peer[@]}" "${python_peer[@]}" -- bintree
 
-mine() { timeout "$limit" "$bin/gc_reclaim" "${gc_args[@]}"; }
+reclaim_program() { timeout "$limit" "$bin/gc_reclaim" "${gc_args[@]}"; }
 peer_boehm() { timeout "$limit" "$bin/gc_boehm" "${gc_args[@]}"; }
 peer_cpython() { timeout "$limit" "$python" "$here/gc_cpython.py" "${gc_args[@]}"; }
 gc_peers=("${python_peer[@]}")
 [[ -x $bin/gc_boehm ]] && gc_peers+=(boehm)
 paired "${gc_peers[@]}" -- gc_pairs gc_rings gc_live
 
-mine() { timeout "$limit" "$bin/dict_reclaim" "${dict_args[@]}"; }
+reclaim_program() { timeout "$limit" "$bin/dict_reclaim" "${dict_args[@]}"; }
 peer_glib() { timeout "$limit" "$bin/dict_glib" "${dict_args[@]}"; }
 peer_cpython() { timeout "$limit" "$python" "$here/dict_cpython.py" "${dict_args[@]}"; }
 dict_peers=("${python_peer[@]}")
 [[ -x $bin/dict_glib ]] && dict_peers+=(glib)
 paired "${dict_peers[@]}" -- dict_int_set dict_int_get dict_str_set dict_str_get
 
-mine() { timeout "$limit" "$bin/list_reclaim" "${list_args[@]}"; }
+reclaim_program() { timeout "$limit" "$bin/list_reclaim" "${list_args[@]}"; }
 peer_cpython() { timeout "$limit" "$python" "$here/list_cpython.py" "${list_args[@]}"; }
 [[ -n $python ]] && paired cpython -- list_append
 
