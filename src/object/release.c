@@ -69,17 +69,23 @@ static void *spill_pop(rc_object_state *state)
     return obj;
 }
 
-/* Pushes dead obj, whose gc_bits' RC_LARGE is large (the caller knows
- * it). An object in the array reads refcnt 0 and gc_bits large: one 8-byte
+/* The header of a dead object waiting for the release loop, in the array
+ * or held (below): refcnt 0 and gc_bits large, its RC_LARGE; one 8-byte
  * store for a pool block's. */
+static RC_ALWAYS_INLINE void mark_queued(rc_object_head *head, uint32_t large)
+{
+    head->refcnt = 0;
+    head->gc_bits = large;
+}
+
+/* Pushes dead obj, whose gc_bits' RC_LARGE is large (the caller knows
+ * it). */
 static RC_ALWAYS_INLINE void release_push(rc_object_state *state, void *obj, rc_arena *arena,
                                           uint32_t large)
 {
     rc_release_entry *top = state->release_top;
     if (RC_LIKELY(top < state->release_buffer + RC_RELEASE_BUFFER)) {
-        rc_object_head *head = rc_head_of(obj);
-        head->refcnt = 0;
-        head->gc_bits = large;
+        mark_queued(rc_head_of(obj), large);
         *top = (rc_release_entry){obj, arena};
         state->release_top = top + 1;
         return;
@@ -209,23 +215,16 @@ static RC_NOINLINE void object_dies_calling_out(rc_heap *heap, void *obj)
     queue_release(heap, obj, NULL);
 }
 
-/* The commonest death, of an untracked object without weak references
- * whose type does not call out: its header bits tested at once.
- *
- * leave_plainly: the start of a death that does not call out: obj leaves
- * the collector and true is returned (the caller queues it); a death that
- * calls out is taken whole by object_dies_calling_out, and false returned.
- * The commonest death is tested first. */
-static RC_ALWAYS_INLINE bool dies_plainly(const rc_object_head *head)
-{
-    uint32_t bits = head->gc_bits;
-    return RC_LIKELY(!(bits & (RC_TRACKED | RC_WEAKREFS)) && !type_calls_out(head->type, bits));
-}
-
+/* The start of a death that does not call out: obj leaves the collector
+ * and true is returned (the caller queues it); a death that calls out is
+ * taken whole by object_dies_calling_out, and false returned. The
+ * commonest death, of an untracked object without weak references whose
+ * type does not call out, is tested first, its header bits at once. */
 static RC_ALWAYS_INLINE bool leave_plainly(rc_heap *heap, void *obj)
 {
     rc_object_head *head = rc_head_of(obj);
-    if (dies_plainly(head)) {
+    uint32_t bits = head->gc_bits;
+    if (RC_LIKELY(!(bits & (RC_TRACKED | RC_WEAKREFS)) && !type_calls_out(head->type, bits))) {
         leave_pending(&heap->objects, obj);
         return true;
     }
@@ -345,26 +344,17 @@ static RC_ALWAYS_INLINE void hand_over_held(release_parent *parent)
 }
 
 /* child, a plain pool block of the loop's heap in arena, is dead: held for
- * the loop, whose next object it is, the child held before going on the
- * stack. A death that calls out hands the held child over first. */
+ * the loop, whose next object it is. The child held before goes on the
+ * stack first, whichever way the death goes (one that calls out may push,
+ * and its own push comes after). */
 static RC_ALWAYS_INLINE void child_dies(release_parent *parent, void *child, rc_arena *arena)
 {
-    rc_object_head *head = rc_head_of(child);
-    if (RC_UNLIKELY(!dies_plainly(head))) {
-        if (death_calls_out(head, head->type)) {
-            hand_over_held(parent);
-            object_dies_calling_out(parent->heap, child);
-            return;
-        }
-        leave_collector(parent->heap, child);
-    } else {
-        leave_pending(&parent->heap->objects, child);
-    }
     hand_over_held(parent);
-    head->refcnt = 0; /* as release_push leaves a pool block's header */
-    head->gc_bits = 0;
-    parent->held = child;
-    parent->held_arena = arena;
+    if (leave_plainly(parent->heap, child)) {
+        mark_queued(rc_head_of(child), 0);
+        parent->held = child;
+        parent->held_arena = arena;
+    }
 }
 
 /* child, a reference parent held, just lost its last one. Most such
